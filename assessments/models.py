@@ -1,0 +1,400 @@
+"""Rounds, unit groups, units, criteria trees and unit memberships (DESIGN §3)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from assessments import scoring
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+class Round(models.Model):
+    """One year's assessment, with its phase calendar (§5.1) and classification bands (§4.6)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    opens_at = models.DateTimeField(_("self-assessment opens"), null=True, blank=True)
+    self_assessment_deadline = models.DateTimeField(
+        _("self-assessment deadline"), null=True, blank=True
+    )
+    appraisal1_deadline = models.DateTimeField(
+        _("appraisal round 1 deadline"), null=True, blank=True
+    )
+    explanation_deadline = models.DateTimeField(_("explanation deadline"), null=True, blank=True)
+    appraisal2_deadline = models.DateTimeField(
+        _("appraisal round 2 deadline"), null=True, blank=True
+    )
+    # Lower bounds (inclusive) of the bands Tốt / Khá / Trung bình; below the last is Yếu.
+    band_good_min = models.DecimalField(
+        _("lowest index for Good"), default=Decimal("85"), max_digits=5, decimal_places=2
+    )
+    band_fair_min = models.DecimalField(
+        _("lowest index for Fair"), default=Decimal("70"), max_digits=5, decimal_places=2
+    )
+    band_average_min = models.DecimalField(
+        _("lowest index for Average"), default=Decimal("50"), max_digits=5, decimal_places=2
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("assessment round")
+        verbose_name_plural = _("assessment rounds")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100), name="round_year_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    band_average_min__gt=0,
+                    band_fair_min__gt=models.F("band_average_min"),
+                    band_good_min__gt=models.F("band_fair_min"),
+                    band_good_min__lte=100,
+                ),
+                name="round_bands_descending",
+            ),
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True)
+                | Q(self_assessment_deadline__isnull=True)
+                | Q(opens_at__lt=models.F("self_assessment_deadline")),
+                name="round_opens_before_deadline",
+            ),
+            models.CheckConstraint(
+                condition=Q(self_assessment_deadline__isnull=True)
+                | Q(appraisal1_deadline__isnull=True)
+                | Q(self_assessment_deadline__lte=models.F("appraisal1_deadline")),
+                name="round_appraisal1_after_self",
+            ),
+            models.CheckConstraint(
+                condition=Q(appraisal1_deadline__isnull=True)
+                | Q(explanation_deadline__isnull=True)
+                | Q(appraisal1_deadline__lte=models.F("explanation_deadline")),
+                name="round_explanation_after_appraisal1",
+            ),
+            models.CheckConstraint(
+                condition=Q(explanation_deadline__isnull=True)
+                | Q(appraisal2_deadline__isnull=True)
+                | Q(explanation_deadline__lte=models.F("appraisal2_deadline")),
+                name="round_appraisal2_after_explanation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+    @property
+    def title(self) -> str:
+        return _("PAR index %(year)s") % {"year": self.year}
+
+    def bands(self) -> list[tuple[str, Decimal]]:
+        """The bands for :func:`scoring.classify`, highest first."""
+        return [
+            (scoring.BAND_GOOD, self.band_good_min),
+            (scoring.BAND_FAIR, self.band_fair_min),
+            (scoring.BAND_AVERAGE, self.band_average_min),
+            (scoring.BAND_WEAK, Decimal("0")),
+        ]
+
+    def is_open_to_units(self, now: datetime.datetime | None = None) -> bool:
+        """Units see a round's criteria once its self-assessment has opened."""
+        return self.opens_at is not None and self.opens_at <= (now or timezone.now())
+
+    def phases(self) -> list[tuple[str, datetime.datetime | None]]:
+        return [
+            (str(_("Self-assessment opens")), self.opens_at),
+            (str(_("Self-assessment deadline")), self.self_assessment_deadline),
+            (str(_("Appraisal round 1 deadline")), self.appraisal1_deadline),
+            (str(_("Explanation deadline")), self.explanation_deadline),
+            (str(_("Appraisal round 2 deadline")), self.appraisal2_deadline),
+        ]
+
+    def current_phase(self, now: datetime.datetime | None = None) -> str:
+        """The phase of §5.1 by the calendar (deadlines, not start gates)."""
+        now = now or timezone.now()
+        steps = [
+            (self.opens_at, _("Setup")),
+            (self.self_assessment_deadline, _("Self-assessment")),
+            (self.appraisal1_deadline, _("Appraisal round 1")),
+            (self.explanation_deadline, _("Explanation")),
+            (self.appraisal2_deadline, _("Appraisal round 2")),
+        ]
+        for ends_at, label in steps:
+            if ends_at is None or now < ends_at:
+                return str(label)
+        return str(_("Council review"))
+
+
+class UnitGroup(models.Model):
+    """Departments, districts, communes … Ranking is always within a group."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("unit group")
+        verbose_name_plural = _("unit groups")
+        constraints = [
+            models.CheckConstraint(condition=~Q(code=""), name="unitgroup_code_not_empty")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.Model):
+    """An assessed agency with a stable code; lives across rounds."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    group = models.ForeignKey(UnitGroup, on_delete=models.PROTECT, related_name="units")
+    has_admin_procedures = models.BooleanField(_("settles administrative procedures"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["group__position", "code"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        constraints = [models.CheckConstraint(condition=~Q(code=""), name="unit_code_not_empty")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CriteriaSetQuerySet(models.QuerySet["CriteriaSet"]):
+    def with_counts(self) -> CriteriaSetQuerySet:
+        return self.select_related("round", "group").annotate(
+            criterion_count=models.Count("criteria")
+        )
+
+
+class CriteriaSet(models.Model):
+    """The criteria tree of one unit group in one round."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="criteria_sets")
+    group = models.ForeignKey(UnitGroup, on_delete=models.PROTECT, related_name="criteria_sets")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CriteriaSetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["round", "group__position"]
+        verbose_name = _("criteria set")
+        verbose_name_plural = _("criteria sets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "group"], name="criteriaset_one_per_round_group"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round.year} – {self.group.name}"
+
+    def tree(self) -> list[CriterionNode]:
+        """The whole tree from one query, built in Python (STYLE: no MPTT)."""
+        return build_tree(self.criteria.all())
+
+
+class Method(models.TextChoices):
+    GROUP = scoring.GROUP, _("Group")
+    BONUS = scoring.BONUS, _("Bonus block")
+    PENALTY = scoring.PENALTY, _("Penalty block")
+    YES_NO = scoring.YES_NO, _("Yes / no")
+    CHOICE = scoring.CHOICE, _("Levels")
+    THRESHOLD = scoring.THRESHOLD, _("Threshold bands")
+    PROPORTIONAL = scoring.PROPORTIONAL, _("Proportional")
+    MANUAL = scoring.MANUAL, _("Points on a step")
+    DEDUCTION = scoring.DEDUCTION, _("Deduction per lapse")
+    SURVEY = scoring.SURVEY, _("Survey")
+
+
+class Criterion(models.Model):
+    """A node of a criteria tree: a group, a bonus/penalty block or a scored leaf."""
+
+    criteria_set = models.ForeignKey(CriteriaSet, on_delete=models.CASCADE, related_name="criteria")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    code = models.CharField(_("code"), max_length=30)
+    title = models.CharField(_("title"), max_length=500)
+    english_title = models.CharField(_("English title"), max_length=500, blank=True)
+    max_points = models.DecimalField(_("maximum points"), max_digits=6, decimal_places=2)
+    method = models.CharField(_("scoring method"), max_length=20, choices=Method.choices)
+    params = models.CharField(_("parameters"), max_length=500, blank=True)
+    allows_na = models.BooleanField(_("may be not applicable"), default=False)
+    evidence_required = models.BooleanField(_("evidence required"), default=False)
+    evidence_hint = models.TextField(_("evidence hint"), blank=True)
+    guidance = models.TextField(_("guidance"), blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["criteria_set", "position"]
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["criteria_set", "code"], name="criterion_code_unique_in_set"
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=[m.value for m in Method]), name="criterion_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_points__gte=0, max_points__lte=1000),
+                name="criterion_max_points_range",
+            ),
+            models.CheckConstraint(condition=~Q(code=""), name="criterion_code_not_empty"),
+            # Only scored leaves carry N/A, evidence flags and params.
+            models.CheckConstraint(
+                condition=~Q(method__in=sorted(scoring.BRANCH_METHODS))
+                | Q(allows_na=False, evidence_required=False, params=""),
+                name="criterion_flags_only_on_leaves",
+            ),
+            # Bonus and penalty blocks sit at the top of the tree.
+            models.CheckConstraint(
+                condition=~Q(method__in=[scoring.BONUS, scoring.PENALTY]) | Q(parent__isnull=True),
+                name="criterion_blocks_at_top",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.method not in scoring.BRANCH_METHODS
+
+
+class CriterionNode:
+    """A criterion with its children, built in memory from one query."""
+
+    __slots__ = ("children", "criterion", "depth")
+
+    def __init__(self, criterion: Criterion, depth: int) -> None:
+        self.criterion = criterion
+        self.depth = depth
+        self.children: list[CriterionNode] = []
+
+    def walk(self) -> Iterable[CriterionNode]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def leaves(self) -> Iterable[CriterionNode]:
+        return (node for node in self.walk() if node.criterion.is_leaf)
+
+    def to_scoring(self) -> scoring.Node:
+        c = self.criterion
+        return scoring.Node(
+            code=c.code,
+            method=c.method,
+            max_points=c.max_points,
+            children=[child.to_scoring() for child in self.children],
+        )
+
+
+def build_tree(criteria: Iterable[Criterion]) -> list[CriterionNode]:
+    """Roots of the tree, children in ``position`` order."""
+    ordered = sorted(criteria, key=lambda c: c.position)
+    nodes: dict[int, CriterionNode] = {}
+    roots: list[CriterionNode] = []
+    # Parents always come before their children in position order (the importer assigns
+    # positions in file order and checks parents come first), but do not rely on it here.
+    for criterion in ordered:
+        nodes[criterion.pk] = CriterionNode(criterion, 0)
+    for criterion in ordered:
+        node = nodes[criterion.pk]
+        if criterion.parent_id is None or criterion.parent_id not in nodes:
+            roots.append(node)
+        else:
+            nodes[criterion.parent_id].children.append(node)
+
+    def set_depth(node: CriterionNode, depth: int) -> None:
+        node.depth = depth
+        for child in node.children:
+            set_depth(child, depth + 1)
+
+    for root in roots:
+        set_depth(root, 0)
+    return roots
+
+
+class UnitRole(models.TextChoices):
+    LEADER = "leader", _("Unit leader")
+    FOCAL = "focal", _("Focal officer")
+    CONTRIBUTOR = "contributor", _("Contributor")
+
+
+class UnitMembership(models.Model):
+    """Gives a user one of the unit roles of DESIGN §6 in one unit."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="unit_memberships"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=UnitRole.choices)
+
+    class Meta:
+        verbose_name = _("unit membership")
+        verbose_name_plural = _("unit memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "unit"], name="unitmembership_one_role_per_unit"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in UnitRole]), name="unitmembership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.unit.code} ({self.get_role_display()})"
+
+
+class EventAction(models.TextChoices):
+    ROUND_CREATED = "round_created", _("Round created")
+    CRITERIA_IMPORTED = "criteria_imported", _("Criteria imported")
+    UNITS_IMPORTED = "units_imported", _("Units imported")
+
+
+class Event(models.Model):
+    """Append-only history: who did what, when, old → new, why (DESIGN §3).
+
+    Written only by services, in the same transaction as the change it records.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=40, choices=EventAction.choices)
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=[a.value for a in EventAction]), name="event_action_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}"
