@@ -218,5 +218,6 @@ def import_units(rows: Sequence[UnitRow], *, by: User | None) -> dict[str, int]:
             unit.save(update_fields=["name", "group", "has_admin_procedures"])
             updated += 1
     summary = {"created": created, "updated": updated, "groups_created": groups_created}
-    Event.objects.create(actor=by, action=EventAction.UNITS_IMPORTED, detail=summary)
+    if any(summary.values()):  # an import that changed nothing leaves no history row
+        Event.objects.create(actor=by, action=EventAction.UNITS_IMPORTED, detail=summary)
     return summary

@@ -310,3 +310,8 @@ def test_an_english_browser_still_gets_vietnamese_until_the_user_switches(leader
     client = client_for(leader)
     body = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "Đăng xuất" in body
+
+
+def test_the_criteria_index_sends_an_anonymous_visitor_to_login() -> None:
+    response = client_for(None).get(reverse("criteria_index"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))

@@ -92,10 +92,12 @@ class Command(BaseCommand):
                     read_table(REFERENCE / filename, filename, CRITERIA_COLUMNS)
                 )
                 services.import_criteria_set(round_, group, rows, by=None, replace=False)
-            self.stdout.write(f"Round {year}: {'created' if created else 'already there'}")
+            if options["verbosity"]:
+                self.stdout.write(f"Round {year}: {'created' if created else 'already there'}")
 
         users = self.ensure_accounts()
-        self.stdout.write(f"Demo accounts: {users} (password {PASSWORD})")
+        if options["verbosity"]:
+            self.stdout.write(f"Demo accounts: {users} (password {PASSWORD})")
 
     def ensure_accounts(self) -> int:
         User = get_user_model()
