@@ -82,6 +82,12 @@ def cell_text(value: Any) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
+def csv_delimiter(text: str) -> str:
+    """Comma, or semicolon: Excel on a Vietnamese Windows (decimal comma) saves CSV with ";"."""
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
 def read_table(upload: IO[bytes] | Path, filename: str, columns: dict[str, Sequence[str]]) -> Table:
     """Read the first sheet of an ``.xlsx`` or a ``.csv`` file into rows of text.
 
@@ -106,7 +112,9 @@ def read_table(upload: IO[bytes] | Path, filename: str, columns: dict[str, Seque
                     )
                 ]
             ) from None
-        raw_rows: list[list[Any]] = list(csv.reader(io.StringIO(text)))
+        raw_rows: list[list[Any]] = list(
+            csv.reader(io.StringIO(text), delimiter=csv_delimiter(text))
+        )
     elif lower.endswith(".xlsx"):
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

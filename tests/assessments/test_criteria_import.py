@@ -358,3 +358,24 @@ def test_services_refuse_a_duplicate_set_without_replace(
     rows = validate_criteria(table_from(GOOD))
     with pytest.raises(services.ServiceError):
         services.import_criteria_set(criteria_sets["SO"].round, groups["SO"], rows, by=None)
+
+
+def test_it_reads_a_semicolon_csv_saved_by_excel_on_vietnamese_windows() -> None:
+    text = "\n".join(
+        [HEADER.replace(",", ";"), "1;Lĩnh vực;1,5;group;;;;;", "1.1;Mục;1,5;yes_no;;;x;;"]
+    )
+    rows = validate_criteria(
+        read_table(io.BytesIO(text.encode("utf-8-sig")), "vn.csv", CRITERIA_COLUMNS)
+    )
+    assert [(r.code, r.max_points) for r in rows] == [
+        ("1", Decimal("1.50")),
+        ("1.1", Decimal("1.50")),
+    ]
+
+
+def test_it_asks_for_utf8_when_a_csv_is_in_a_legacy_encoding() -> None:
+    data = (HEADER + "\n1,Lĩnh vực,1,group,,,,,\n").encode("cp1258", errors="replace")
+    data = data.replace(b"?", b"\xff")
+    with override("en"), pytest.raises(ImportFailed) as caught:
+        read_table(io.BytesIO(data), "old.csv", CRITERIA_COLUMNS)
+    assert "UTF-8" in caught.value.problems[0].message

@@ -45,7 +45,9 @@ def test_seed_demo_builds_the_province_and_a_second_run_changes_nothing() -> Non
 
 
 @pytest.mark.parametrize("username", ["sonoivu", "stp.daumoi", "chutich", "admin"])
-def test_the_demo_accounts_log_in_with_the_documented_password(username: str, settings: Any) -> None:
+def test_the_demo_accounts_log_in_with_the_documented_password(
+    username: str, settings: Any
+) -> None:
     call_command("seed_demo", verbosity=0)
     client = Client()
     response = client.post(reverse("login"), {"username": username, "password": "CchcDemo@2015"})
