@@ -13,7 +13,17 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from .models import CriteriaSet, Round, UnitGroup
+from . import services
+from .models import (
+    Assignment,
+    CriteriaSet,
+    ItemScore,
+    Round,
+    Unit,
+    UnitAssessment,
+    UnitGroup,
+    UnitRole,
+)
 from .roles import Roles, get_roles
 
 User = AuthUser | AnonymousUser
@@ -63,3 +73,88 @@ def get_round_and_group_for_setup(
         return Round.objects.get(year=year), UnitGroup.objects.get(code=group_code.upper())
     except (Round.DoesNotExist, UnitGroup.DoesNotExist):
         raise Http404 from None
+
+
+# --- self-assessment ---------------------------------------------------------------------------
+
+
+def get_assessment_for_user(user: User, year: int, unit_code: str) -> UnitAssessment:
+    """The unit's assessment in round ``year``, for its own members and for province staff.
+
+    A member of another unit gets 404 (we do not confirm the unit takes part); an account with no
+    role gets 403. Units see a round only once it has opened to them.
+    """
+    roles = require_any_role(user)
+    unit = Unit.objects.select_related("group").filter(code=unit_code.upper()).first()
+    round_ = Round.objects.filter(year=year).first()
+    if unit is None or round_ is None:
+        raise Http404
+    if unit.pk in roles.units:
+        if not round_.is_open_to_units():
+            raise Http404
+    elif not roles.is_province_staff:
+        raise Http404
+    try:
+        assessment = services.get_or_create_assessment(round_, unit)
+    except services.ServiceError:
+        raise Http404 from None
+    # The objects already loaded stand in for the foreign keys (no extra queries later).
+    assessment.round = round_
+    assessment.unit = unit
+    return assessment
+
+
+def unit_role(user: User, assessment: UnitAssessment) -> str | None:
+    """The user's role in the assessed unit, or ``None`` (province staff reading it)."""
+    entry = get_roles(user).units.get(assessment.unit_id)
+    return entry[1] if entry else None
+
+
+def require_unit_role(user: User, assessment: UnitAssessment, *allowed: str) -> str:
+    role = unit_role(user, assessment)
+    if role is None or role not in allowed:
+        raise PermissionDenied
+    return role
+
+
+def is_assigned(code: str, assigned_codes: set[str]) -> bool:
+    """A leaf is assigned when it or one of its ancestors is (ancestors are code prefixes)."""
+    parts = code.split(".")
+    return any(".".join(parts[:n]) in assigned_codes for n in range(1, len(parts) + 1))
+
+
+def assigned_codes(assessment: UnitAssessment, user: User) -> set[str]:
+    return set(
+        Assignment.objects.filter(assessment=assessment, assignee_id=user.pk).values_list(
+            "criterion__code", flat=True
+        )
+    )
+
+
+def get_item_for_edit(user: User, assessment: UnitAssessment, code: str) -> ItemScore:
+    """The item a unit member may edit: leader and focal officer edit all, a contributor only
+    what is assigned to them (403 otherwise); province staff never edit a unit's items."""
+    role = require_unit_role(
+        user, assessment, UnitRole.LEADER, UnitRole.FOCAL, UnitRole.CONTRIBUTOR
+    )
+    item = get_item_for_user(user, assessment, code)
+    if role == UnitRole.CONTRIBUTOR and not is_assigned(code, assigned_codes(assessment, user)):
+        raise PermissionDenied
+    return item
+
+
+def get_item_for_user(user: User, assessment: UnitAssessment, code: str) -> ItemScore:
+    """Read access to one item of an assessment the user may already see."""
+    try:
+        item = ItemScore.objects.select_related("criterion", "updated_by").get(
+            assessment=assessment, criterion__code=code
+        )
+    except ItemScore.DoesNotExist:
+        raise Http404 from None
+    item.assessment = assessment
+    return item
+
+
+def require_secretariat_for(user: User, assessment: UnitAssessment) -> None:
+    if not get_roles(user).is_secretariat_lead:
+        raise PermissionDenied

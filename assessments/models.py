@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -360,10 +361,235 @@ class UnitMembership(models.Model):
         return f"{self.user} – {self.unit.code} ({self.get_role_display()})"
 
 
+class AssessmentState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPRAISING = "appraising", _("Being appraised")
+    EXPLANATION_REQUESTED = "explanation_requested", _("Explanation requested")
+    EXPLAINED = "explained", _("Explained")
+    APPRAISED = "appraised", _("Appraised")
+    APPROVED = "approved", _("Approved")
+    PUBLISHED = "published", _("Published")
+
+
+class UnitAssessmentQuerySet(models.QuerySet["UnitAssessment"]):
+    def with_context(self) -> UnitAssessmentQuerySet:
+        return self.select_related("round", "unit__group", "criteria_set", "submitted_by")
+
+
+class UnitAssessment(models.Model):
+    """One unit in one round: its workflow state (§5.2) and sign-off texts."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="assessments")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assessments")
+    criteria_set = models.ForeignKey(
+        CriteriaSet, on_delete=models.PROTECT, related_name="assessments"
+    )
+    state = models.CharField(
+        _("state"), max_length=30, choices=AssessmentState.choices, default=AssessmentState.DRAFT
+    )
+    auto_locked = models.BooleanField(_("locked automatically"), default=False)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sent_to_leader_at = models.DateTimeField(_("sent to the leader at"), null=True, blank=True)
+    difficulties = models.TextField(_("difficulties"), blank=True)
+    recommendations = models.TextField(_("recommendations"), blank=True)
+    extended_until = models.DateTimeField(_("extended until"), null=True, blank=True)
+    extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = UnitAssessmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["round", "unit__code"]
+        verbose_name = _("unit assessment")
+        verbose_name_plural = _("unit assessments")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "unit"], name="assessment_one_per_round_unit"),
+            models.CheckConstraint(
+                condition=Q(state__in=[s.value for s in AssessmentState]),
+                name="assessment_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(extended_until__isnull=True) | ~Q(extension_reason=""),
+                name="assessment_extension_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(state=AssessmentState.DRAFT) | Q(submitted_at__isnull=False),
+                name="assessment_submitted_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round.year} – {self.unit.code}"
+
+    @property
+    def deadline(self) -> datetime.datetime | None:
+        """The self-assessment deadline for this unit: the round's, or its extension."""
+        if self.extended_until and (
+            self.round.self_assessment_deadline is None
+            or self.extended_until > self.round.self_assessment_deadline
+        ):
+            return self.extended_until
+        return self.round.self_assessment_deadline
+
+    def is_open(self, now: datetime.datetime | None = None) -> bool:
+        """Units may write: a draft, in a round that has opened, before its deadline."""
+        now = now or timezone.now()
+        deadline = self.deadline
+        return (
+            self.state == AssessmentState.DRAFT
+            and self.round.is_open_to_units(now)
+            and (deadline is None or now < deadline)
+        )
+
+
+class ItemScore(models.Model):
+    """One leaf for one unit: what the unit entered and the self score computed from it."""
+
+    assessment = models.ForeignKey(UnitAssessment, on_delete=models.CASCADE, related_name="items")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="item_scores")
+    self_value = models.CharField(_("value entered"), max_length=200, blank=True)
+    self_score = models.DecimalField(
+        _("self score"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    not_applicable = models.BooleanField(_("not applicable"), default=False)
+    na_reason = models.TextField(_("reason it is not applicable"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    no_evidence_reason = models.TextField(_("why there is no evidence"), blank=True)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["assessment", "criterion__position"]
+        verbose_name = _("item score")
+        verbose_name_plural = _("item scores")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "criterion"], name="itemscore_one_per_leaf"
+            ),
+            models.CheckConstraint(
+                condition=Q(self_score__isnull=True) | Q(self_score__gte=0, self_score__lte=1000),
+                name="itemscore_self_score_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(not_applicable=False) | (~Q(na_reason="") & Q(self_score__isnull=True)),
+                name="itemscore_na_has_reason_and_no_score",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} {self.criterion.code}"
+
+    @property
+    def is_scored(self) -> bool:
+        return self.not_applicable or self.self_score is not None
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    """A random name outside the static tree; the original name is kept in the row."""
+    return f"evidence/{instance.round.year}/{instance.unit.code}/{uuid.uuid4().hex}"
+
+
+class Evidence(models.Model):
+    """A document in a unit's library for one round; it can prove several items (§7)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="evidence")
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    title = models.CharField(_("title"), max_length=500)
+    document_number = models.CharField(_("document number"), max_length=100, blank=True)
+    document_date = models.DateField(_("document date"), null=True, blank=True)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("type"), max_length=120)
+    sha256 = models.CharField(max_length=64)
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="carried_to"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = _("evidence document")
+        verbose_name_plural = _("evidence documents")
+        constraints = [
+            # The same file uploaded twice to one library is recognised, not stored twice.
+            models.UniqueConstraint(
+                fields=["unit", "round", "sha256"], name="evidence_unique_file"
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="evidence_title_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EvidenceLink(models.Model):
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="links")
+    item = models.ForeignKey(ItemScore, on_delete=models.CASCADE, related_name="evidence_links")
+    page_ref = models.CharField(_("pages / section"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("evidence link")
+        verbose_name_plural = _("evidence links")
+        constraints = [
+            models.UniqueConstraint(fields=["evidence", "item"], name="evidencelink_unique"),
+        ]
+
+
+class Assignment(models.Model):
+    """Inside a unit: which contributor fills which subtree, by when."""
+
+    assessment = models.ForeignKey(
+        UnitAssessment, on_delete=models.CASCADE, related_name="assignments"
+    )
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "criterion"], name="assignment_one_per_node"
+            ),
+        ]
+
+
 class EventAction(models.TextChoices):
     ROUND_CREATED = "round_created", _("Round created")
     CRITERIA_IMPORTED = "criteria_imported", _("Criteria imported")
     UNITS_IMPORTED = "units_imported", _("Units imported")
+    SCORE_SAVED = "score_saved", _("Self score saved")
+    EVIDENCE_ADDED = "evidence_added", _("Evidence added")
+    EVIDENCE_DELETED = "evidence_deleted", _("Evidence deleted")
+    EVIDENCE_LINKED = "evidence_linked", _("Evidence linked")
+    EVIDENCE_UNLINKED = "evidence_unlinked", _("Evidence unlinked")
+    ASSIGNED = "assigned", _("Items assigned")
+    UNASSIGNED = "unassigned", _("Assignment removed")
+    SENT_TO_LEADER = "sent_to_leader", _("Sent to the leader")
+    SUBMITTED = "submitted", _("Submitted")
+    AUTO_LOCKED = "auto_locked", _("Locked at the deadline")
+    RETURNED_TO_DRAFT = "returned_to_draft", _("Returned to draft")
+    EXTENSION_GRANTED = "extension_granted", _("Extension granted")
+    WORKBOOK_IMPORTED = "workbook_imported", _("Workbook imported")
 
 
 class Event(models.Model):
@@ -383,11 +609,15 @@ class Event(models.Model):
     unit = models.ForeignKey(
         Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
     )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["unit", "round", "criterion"], name="event_item_history")]
         verbose_name = _("event")
         verbose_name_plural = _("events")
         constraints = [

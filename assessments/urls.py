@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -20,4 +20,6 @@ urlpatterns = [
         "tieu-chi/<int:year>/<str:group>/tai-ve.xlsx", views.criteria_export, name="criteria_export"
     ),
     path("thu-ky/nhap-tieu-chi/", views.criteria_import, name="criteria_import"),
+    path("don-vi/<int:year>/<str:unit>/tai-lieu/", include("assessments.evidence_urls")),
+    path("don-vi/<int:year>/<str:unit>/bang-tinh/", include("assessments.workbook_urls")),
 ]
