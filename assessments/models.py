@@ -546,6 +546,9 @@ class EvidenceLink(models.Model):
             models.UniqueConstraint(fields=["evidence", "item"], name="evidencelink_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.evidence_id} → {self.item_id} {self.page_ref}"
+
 
 class Assignment(models.Model):
     """Inside a unit: which contributor fills which subtree, by when."""

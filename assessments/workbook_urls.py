@@ -1,4 +1,3 @@
 """URLs under /don-vi/<year>/<unit>/ for the unit's workbook pages."""
 
-
 urlpatterns: list = []
