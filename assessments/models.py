@@ -575,6 +575,9 @@ class Assignment(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.assessment_id} {self.criterion_id} → {self.assignee_id}"
+
 
 class EventAction(models.TextChoices):
     ROUND_CREATED = "round_created", _("Round created")
