@@ -41,8 +41,15 @@ class UnitAdmin(ImportExportModelAdmin):
     list_select_related = ("group",)
 
 
+class NoDeleteMixin:
+    """Rounds and criteria sets carry history: they are never deleted from the admin."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Round)
-class RoundAdmin(admin.ModelAdmin):
+class RoundAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ("year", "opens_at", "self_assessment_deadline", "appraisal1_deadline")
     fieldsets = (
         (None, {"fields": ("year",)}),
@@ -89,7 +96,7 @@ class CriterionInline(admin.TabularInline):
 
 
 @admin.register(CriteriaSet)
-class CriteriaSetAdmin(admin.ModelAdmin):
+class CriteriaSetAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ("round", "group", "updated_at")
     list_filter = ("round", "group")
     list_select_related = ("round", "group")

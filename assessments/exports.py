@@ -64,9 +64,13 @@ def criteria_workbook(rows: Sequence[CriterionRow], title: str) -> bytes:
     for (cell,) in sheet.iter_rows(min_row=2, min_col=3, max_col=3):
         cell.number_format = "0.00"
     for row_cells in sheet.iter_rows(min_row=2):
-        # Text columns as text so Excel keeps codes like "1.10" and params as typed.
-        for index in (1, 4, 5):
-            row_cells[index - 1].number_format = "@"
+        # Text columns as text so Excel keeps codes like "1.10" and params as typed, and a
+        # title starting with "=" stays text instead of becoming a formula.
+        for index in (1, 2, 4, 5, 8, 9, 10):
+            cell = row_cells[index - 1]
+            cell.number_format = "@"
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
         row_cells[1].alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C2"
     sheet.print_title_rows = "1:1"

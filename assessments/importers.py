@@ -209,6 +209,14 @@ CRITERIA_COLUMNS: dict[str, Sequence[str]] = {
     "guidance": ("guidance", "Hướng dẫn chấm"),
 }
 CRITERIA_REQUIRED = ("code", "title", "max_points", "method")
+# The model's field lengths: a longer cell is reported, not cut or crashed on (PostgreSQL).
+CRITERIA_LIMITS = {"code": 30, "title": 500, "params": 500, "english": 500}
+
+
+def too_long(limit: int) -> str:
+    return _("The text is longer than %(limit)s characters; shorten it.") % {"limit": limit}
+
+
 CODE_RE = re.compile(r"^[A-Z0-9]+(\.[0-9]+)*$")
 
 
@@ -291,6 +299,10 @@ def validate_criteria(table: Table) -> list[CriterionRow]:
         if not title:
             bad(number, "title", _("The title is empty."))
             ok = False
+        for key, limit in CRITERIA_LIMITS.items():
+            if len(cells.get(key, "")) > limit:
+                bad(number, key, too_long(limit))
+                ok = False
 
         max_points = Decimal("0")
         try:
@@ -507,7 +519,8 @@ class UnitRow:
 
 
 def validate_units(table: Table) -> list[UnitRow]:
-    require_columns(table, ("code", "name", "group"), UNIT_COLUMNS)
+    # The flag column is required: a file without it would silently clear every unit's flag.
+    require_columns(table, ("code", "name", "group", "has_admin_procedures"), UNIT_COLUMNS)
     problems: list[Problem] = []
     records: list[UnitRow] = []
     seen: dict[str, int] = {}
@@ -549,6 +562,9 @@ def validate_units(table: Table) -> list[UnitRow]:
         name = cells.get("name", "")
         if not name:
             problems.append(Problem(table.sheet, number, label("name"), _("The name is empty.")))
+            ok = False
+        elif len(name) > 200:
+            problems.append(Problem(table.sheet, number, label("name"), too_long(200)))
             ok = False
         group = cells.get("group", "").upper()
         if not UNIT_CODE_RE.match(group):

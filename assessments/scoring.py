@@ -232,7 +232,16 @@ def _invalid(value: str, advice: str) -> ParamsError:
     return ParamsError(_("“%(value)s” is not valid.") % {"value": value} + " " + advice)
 
 
+def _check_two_places(number: Decimal, text: str) -> None:
+    """Points are kept to the cent (§4): a parameter with finer points would round silently."""
+    if number != number.quantize(Decimal("0.01")):
+        raise ParamsError(
+            _("Points have at most two decimals; “%(value)s” has more.") % {"value": text}
+        )
+
+
 def _check_points_in_range(points: Decimal, text: str, max_points: Decimal) -> None:
+    _check_two_places(points, text)
     if points < 0 or points > max_points:
         raise ParamsError(
             _("Points must be from 0 to %(max)s, the item's maximum; “%(value)s” is not.")
@@ -333,6 +342,7 @@ def parse_params(method: str, text: str, max_points: Decimal) -> Params:
             step = DEFAULT_MANUAL_STEP
         else:
             step = _positive_number(text, _("The step must be a number above 0, e.g. “0.25”."))
+            _check_two_places(step, text)
         with localcontext(_CONTEXT):
             remainder = max_points % step
         if remainder != 0:
@@ -348,7 +358,9 @@ def parse_params(method: str, text: str, max_points: Decimal) -> Params:
         advice = _("Give the points deducted per lapse: a number above 0, e.g. “0.25”.")
         if not text:
             raise ParamsError(advice)
-        return DeductionParams(per_lapse=_positive_number(text, advice))
+        per_lapse = _positive_number(text, advice)
+        _check_two_places(per_lapse, text)
+        return DeductionParams(per_lapse=per_lapse)
     raise _unknown_method(method)
 
 

@@ -379,3 +379,31 @@ def test_it_asks_for_utf8_when_a_csv_is_in_a_legacy_encoding() -> None:
     with override("en"), pytest.raises(ImportFailed) as caught:
         read_table(io.BytesIO(data), "old.csv", CRITERIA_COLUMNS)
     assert "UTF-8" in caught.value.problems[0].message
+
+
+def test_a_title_that_looks_like_a_formula_survives_export_and_import(
+    tmp_path: Path, groups: dict[str, UnitGroup], db: None
+) -> None:
+    source_round = Round.objects.create(year=2040)
+    rows = validate_criteria(table_from(["1,=SUM(A1),3,group,,,,,", *GOOD[1:]]))
+    services.import_criteria_set(source_round, groups["SO"], rows, by=None)
+    output = tmp_path / "f.xlsx"
+    call_command("export_criteria", "--round", "2040", "--group", "SO", "-o", str(output))
+    Round.objects.create(year=2041)
+    call_command("import_criteria", str(output), "--round", "2041", "--group", "SO")
+    assert Criterion.objects.get(criteria_set__round__year=2041, code="1").title == "=SUM(A1)"
+
+
+def test_it_reports_cells_longer_than_the_database_allows() -> None:
+    problems = problems_of([f"1,{'x' * 501},1,group,,,,,", "1.1,B,1,yes_no,,,,,"])
+    assert [(p.row, p.column) for p in problems] == [(2, "title")]
+
+
+def test_import_units_requires_the_procedures_column(tmp_path: Path, db: None) -> None:
+    path = tmp_path / "u.csv"
+    path.write_text("code,name,group\nA1,Đơn vị A,SO\n", encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("import_units", str(path))
+    from assessments.models import Unit
+
+    assert not Unit.objects.exists()

@@ -49,7 +49,7 @@ from assessments.scoring import (
     vietnamese_sort_key,
 )
 
-REFERENCE_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "reference"
 DEPARTMENT_BANDS = "100:5; 98:4; 95:3; 90:1; 0:0"
 INITIATIVES = "Từ 2 sáng kiến trở lên=1; 1 sáng kiến=0.5; Không có=0"
 
@@ -727,7 +727,6 @@ def test_it_gives_proportional_points_capped_at_the_target_and_rounded_half_up(
         ("0.5", D("3"), 7, D("0.00")),
         ("1", D("2"), 1, D("1.00")),
         ("0.3", D("1"), 3, D("0.10")),
-        ("0.125", D("1"), 1, D("0.88")),  # 0.875 half up
     ],
 )
 def test_it_deducts_per_lapse_and_never_goes_below_zero(
@@ -735,6 +734,12 @@ def test_it_deducts_per_lapse_and_never_goes_below_zero(
 ) -> None:
     params = parse_params(DEDUCTION, per_lapse, max_points)
     assert leaf_points(DEDUCTION, params, max_points, count) == expected
+
+
+def test_a_deduction_built_in_code_with_a_finer_step_still_rounds_half_up_at_the_leaf() -> None:
+    # The importer refuses per-lapse points finer than a cent; the engine still rounds safely.
+    params = scoring.DeductionParams(per_lapse=D("0.125"))
+    assert leaf_points(DEDUCTION, params, D("1"), 1) == D("0.88")  # 0.875 half up
 
 
 @pytest.mark.parametrize(
@@ -1362,3 +1367,20 @@ def test_it_ranks_ties_together_and_lists_them_alphabetically(
     entries: list[tuple[object, str, D]], expected: list[tuple[object, int]]
 ) -> None:
     assert rank(entries) == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("manual", "0.125"),
+        ("deduction", "0.333"),
+        ("choice", "A=0.125; B=0"),
+        ("threshold", "90:0.125; 0:0"),
+    ],
+)
+def test_it_refuses_params_with_points_finer_than_a_cent(method: str, params: str) -> None:
+    with (
+        translation.override("en"),
+        pytest.raises(scoring.ParamsError, match="at most two decimals"),
+    ):
+        scoring.parse_params(method, params, D("1"))

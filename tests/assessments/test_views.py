@@ -317,3 +317,30 @@ def test_an_english_browser_still_gets_vietnamese_until_the_user_switches(leader
 def test_the_criteria_index_sends_an_anonymous_visitor_to_login() -> None:
     response = client_for(None).get(reverse("criteria_index"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_the_import_page_refuses_at_preview_a_set_that_cannot_be_replaced(
+    secretariat_lead: Any, criteria_sets: Any
+) -> None:
+    response = upload(
+        client_for(secretariat_lead), REFERENCE / "criteria-departments.csv", year=2016
+    )
+    assert response.status_code == 422
+    assert "confirm_form" not in response.context
+
+
+def test_a_preview_signed_for_another_user_is_refused(
+    secretariat_lead: Any, groups: Any, db: None
+) -> None:
+    from django.core import signing
+
+    from assessments.views import IMPORT_SALT
+
+    Round.objects.create(year=2017)
+    payload = signing.dumps(
+        {"user": -1, "year": 2017, "group": "SO", "replace": False, "rows": []},
+        salt=IMPORT_SALT,
+        compress=True,
+    )
+    response = client_for(secretariat_lead).post(reverse("criteria_import"), {"payload": payload})
+    assert response.status_code == 302 and not CriteriaSet.objects.exists()

@@ -117,13 +117,14 @@ class Command(BaseCommand):
                     # The secretariat lead manages units, people and rounds in the admin.
                     user.is_staff = True
                     user.save(update_fields=["is_staff"])
+                    # Units, groups and unit memberships only: no user accounts (that would
+                    # let the lead make themselves superuser) and no council roles.
                     user.user_permissions.set(
                         Permission.objects.filter(
-                            content_type__app_label__in=["assessments", "councils"]
-                        ).exclude(content_type__model="event")
-                        | Permission.objects.filter(
-                            content_type__app_label="auth", content_type__model="user"
+                            content_type__app_label="assessments",
+                            content_type__model__in=["unit", "unitgroup", "unitmembership"],
                         )
+                        | Permission.objects.filter(codename="view_user")
                     )
             count += 1
         for unit in Unit.objects.order_by("code"):
