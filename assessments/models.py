@@ -610,13 +610,13 @@ class Event(models.Model):
     )
     action = models.CharField(_("action"), max_length=40, choices=EventAction.choices)
     round = models.ForeignKey(
-        Round, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+        Round, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
     )
     unit = models.ForeignKey(
-        Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
     )
     criterion = models.ForeignKey(
-        Criterion, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+        Criterion, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
     )
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)

@@ -11,24 +11,31 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from councils.models import StaffMembership, StaffRole
 
 from . import scoring
 from .importers import CriterionRow, UnitRow, criteria_rows
 from .models import (
     AssessmentState,
+    Assignment,
     CriteriaSet,
     Criterion,
     Event,
     EventAction,
+    EvidenceLink,
     ItemScore,
     Round,
     Unit,
     UnitAssessment,
     UnitGroup,
+    UnitMembership,
+    UnitRole,
 )
 
 if TYPE_CHECKING:
@@ -147,6 +154,31 @@ def create_criteria(criteria_set: CriteriaSet, rows: Sequence[CriterionRow]) -> 
     return len(rows)
 
 
+def check_criteria_import(round_: Round, group: UnitGroup, *, replace: bool) -> bool:
+    """Refuse an import that would overwrite criteria (without ``replace``, or once the round
+    is open to units). Returns whether the set already has criteria. The import page runs it
+    before showing a preview, so a file is never called valid and then refused on confirm."""
+    had_criteria = Criterion.objects.filter(
+        criteria_set__round=round_, criteria_set__group=group
+    ).exists()
+    if had_criteria:
+        if not replace:
+            raise ServiceError(
+                _(
+                    "Round %(year)s already has criteria for %(group)s. Choose “replace” to overwrite them."
+                )
+                % {"year": round_.year, "group": group.name}
+            )
+        if round_.is_open_to_units():
+            raise ServiceError(
+                _(
+                    "Round %(year)s is already open to units, so its criteria can no longer be replaced."
+                )
+                % {"year": round_.year}
+            )
+    return had_criteria
+
+
 @transaction.atomic
 def import_criteria_set(
     round_: Round,
@@ -164,22 +196,8 @@ def import_criteria_set(
     criteria_set, _created = CriteriaSet.objects.select_for_update().get_or_create(
         round=round_, group=group
     )
-    had_criteria = criteria_set.criteria.exists()
+    had_criteria = check_criteria_import(round_, group, replace=replace)
     if had_criteria:
-        if not replace:
-            raise ServiceError(
-                _(
-                    "Round %(year)s already has criteria for %(group)s. Choose “replace” to overwrite them."
-                )
-                % {"year": round_.year, "group": group.name}
-            )
-        if round_.is_open_to_units():
-            raise ServiceError(
-                _(
-                    "Round %(year)s is already open to units, so its criteria can no longer be replaced."
-                )
-                % {"year": round_.year}
-            )
         criteria_set.criteria.all().delete()
     count = create_criteria(criteria_set, rows)
     criteria_set.save(update_fields=["updated_at"])
@@ -436,3 +454,336 @@ def save_item(item: ItemScore, entry: ItemInput, *, by: User, expected_version: 
             detail={"old": old, "new": new},
         )
     return saved
+
+
+# --- assignments, sign-off, deadlines -------------------------------------------------------------
+
+
+def notify(recipients: Sequence[User], subject: str, body: str) -> None:
+    """E-mail people once the transaction commits (nobody is told about a rolled-back change)."""
+    addresses = sorted({user.email for user in recipients if user.email})
+    if not addresses:
+        return
+    transaction.on_commit(lambda: send_mail(subject, body, None, addresses, fail_silently=False))
+
+
+def unit_members(unit: Unit, *roles: str) -> list[User]:
+    return [
+        m.user
+        for m in UnitMembership.objects.filter(unit=unit, role__in=roles).select_related("user")
+    ]
+
+
+@transaction.atomic
+def assign_items(
+    assessment: UnitAssessment,
+    criterion: Criterion,
+    assignee: User,
+    *,
+    by: User,
+    due_date: datetime.date | None = None,
+) -> Assignment:
+    """Give a field or criterion (and everything under it) to a member of the unit."""
+    locked = lock_for_write(assessment)
+    if criterion.criteria_set_id != locked.criteria_set_id:
+        raise ServiceError(_("This criterion is not in the unit's criteria set."))
+    if not UnitMembership.objects.filter(unit_id=locked.unit_id, user=assignee).exists():
+        raise ServiceError(_("Items can only be assigned to people of the unit."))
+    assignment, _created = Assignment.objects.update_or_create(
+        assessment=locked,
+        criterion=criterion,
+        defaults={"assignee": assignee, "due_date": due_date, "assigned_by": by},
+    )
+    Event.objects.create(
+        actor=by,
+        action=EventAction.ASSIGNED,
+        round_id=locked.round_id,
+        unit_id=locked.unit_id,
+        criterion=criterion,
+        detail={"assignee": assignee.username, "due_date": str(due_date or "")},
+    )
+    due = due_date.strftime("%d/%m/%Y") if due_date else "—"
+    notify(
+        [assignee],
+        _("[PAR index %(year)s] Items assigned to you") % {"year": locked.round.year},
+        _(
+            "%(by)s assigned you “%(code)s %(title)s” of the %(unit)s self-assessment, due %(due)s.\n"
+            "Open the portal and choose “My items” to fill them in."
+        )
+        % {
+            "by": by.get_full_name() or by.username,
+            "code": criterion.code,
+            "title": criterion.title,
+            "unit": locked.unit.name,
+            "due": due,
+        },
+    )
+    return assignment
+
+
+@transaction.atomic
+def unassign(assignment: Assignment, *, by: User) -> None:
+    locked = lock_for_write(assignment.assessment)
+    Event.objects.create(
+        actor=by,
+        action=EventAction.UNASSIGNED,
+        round_id=locked.round_id,
+        unit_id=locked.unit_id,
+        criterion_id=assignment.criterion_id,
+        detail={"assignee": assignment.assignee.username},
+    )
+    assignment.delete()
+
+
+def submission_problems(
+    items: Sequence[ItemScore], evidence_counts: dict[int, int]
+) -> list[tuple[Criterion, str]]:
+    """Every item that stops submission (§5.2, §7), with the reason.
+
+    Every applicable self-assessed leaf must be scored or N/A, and a leaf with
+    ``evidence_required`` and points above 0 needs evidence or a written explanation.
+    """
+    problems = []
+    for item in items:
+        criterion = item.criterion
+        if criterion.method == scoring.SURVEY or item.not_applicable:
+            continue
+        if item.self_score is None:
+            problems.append((criterion, _("not scored yet")))
+        elif (
+            criterion.evidence_required
+            and item.self_score > 0
+            and not evidence_counts.get(item.pk)
+            and not item.no_evidence_reason.strip()
+        ):
+            problems.append(
+                (criterion, _("no evidence document and no explanation of why there is none"))
+            )
+    return problems
+
+
+def evidence_counts_for(assessment: UnitAssessment) -> dict[int, int]:
+    return dict(
+        EvidenceLink.objects.filter(item__assessment=assessment)
+        .values("item_id")
+        .annotate(n=Count("pk"))
+        .values_list("item_id", "n")
+    )
+
+
+@transaction.atomic
+def send_to_leader(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
+    """The focal officer hands the finished self-assessment to the unit's leader."""
+    locked = lock_for_write(assessment)
+    locked.sent_to_leader_at = timezone.now()
+    locked.save(update_fields=["sent_to_leader_at"])
+    Event.objects.create(
+        actor=by,
+        action=EventAction.SENT_TO_LEADER,
+        round_id=locked.round_id,
+        unit_id=locked.unit_id,
+    )
+    notify(
+        unit_members(locked.unit, UnitRole.LEADER),
+        _("[PAR index %(year)s] The self-assessment is ready for your review")
+        % {"year": locked.round.year},
+        _(
+            "%(by)s has finished the %(unit)s self-assessment. Review the summary in the portal and submit it before %(deadline)s."
+        )
+        % {
+            "by": by.get_full_name() or by.username,
+            "unit": locked.unit.name,
+            "deadline": deadline_text(locked.deadline),
+        },
+    )
+    return locked
+
+
+def deadline_text(deadline: datetime.datetime | None) -> str:
+    return timezone.localtime(deadline).strftime("%H:%M %d/%m/%Y") if deadline else "—"
+
+
+@transaction.atomic
+def submit_assessment(
+    assessment: UnitAssessment,
+    *,
+    by: User,
+    difficulties: str = "",
+    recommendations: str = "",
+) -> UnitAssessment:
+    """The unit leader submits (§5.2 draft → submitted) once the checks of §7 pass."""
+    locked = lock_for_write(assessment)
+    # Keep what the leader wrote even when the checks below refuse the submission.
+    locked.difficulties = difficulties.strip()
+    locked.recommendations = recommendations.strip()
+    locked.save(update_fields=["difficulties", "recommendations"])
+    items = list(
+        ItemScore.objects.filter(assessment=locked)
+        .select_related("criterion")
+        .order_by("criterion__position")
+    )
+    problems = submission_problems(items, evidence_counts_for(locked))
+    if problems:
+        raise SubmissionRefused(
+            _("The self-assessment cannot be submitted yet: %(count)s item(s) need attention.")
+            % {"count": len(problems)},
+            problems,
+        )
+    now = timezone.now()
+    changed = UnitAssessment.objects.filter(pk=locked.pk, state=AssessmentState.DRAFT).update(
+        state=AssessmentState.SUBMITTED,
+        submitted_at=now,
+        submitted_by=by,
+        auto_locked=False,
+        version=F("version") + 1,
+    )
+    if changed != 1:  # pragma: no cover - the row lock above makes this unreachable
+        raise ServiceError(_("The self-assessment was submitted meanwhile."))
+    Event.objects.create(
+        actor=by,
+        action=EventAction.SUBMITTED,
+        round_id=locked.round_id,
+        unit_id=locked.unit_id,
+        detail={"old": AssessmentState.DRAFT, "new": AssessmentState.SUBMITTED},
+    )
+    notify(
+        secretariat_leads(),
+        _("[PAR index %(year)s] %(unit)s submitted its self-assessment")
+        % {"year": locked.round.year, "unit": locked.unit.name},
+        _("%(unit)s submitted its self-assessment at %(when)s.")
+        % {"unit": locked.unit.name, "when": deadline_text(now)},
+    )
+    locked.refresh_from_db()
+    return locked
+
+
+def secretariat_leads() -> list[User]:
+    return [
+        m.user
+        for m in StaffMembership.objects.filter(role=StaffRole.SECRETARIAT_LEAD).select_related(
+            "user"
+        )
+    ]
+
+
+@transaction.atomic
+def return_to_draft(assessment: UnitAssessment, *, by: User, reason: str) -> UnitAssessment:
+    """The secretariat lead reopens a submitted unit, before its deadline (§5.2)."""
+    locked = (
+        UnitAssessment.objects.select_for_update()
+        .select_related("round", "unit")
+        .get(pk=assessment.pk)
+    )
+    if not reason.strip():
+        raise ServiceError(_("Give the reason for returning the self-assessment to the unit."))
+    if locked.state != AssessmentState.SUBMITTED:
+        raise ServiceError(_("Only a submitted self-assessment can be returned to draft."))
+    deadline = locked.deadline
+    if deadline is not None and timezone.now() >= deadline:
+        raise ServiceError(
+            _("The deadline has passed; grant the unit an extension first, then return it.")
+        )
+    UnitAssessment.objects.filter(pk=locked.pk).update(
+        state=AssessmentState.DRAFT,
+        submitted_at=None,
+        submitted_by=None,
+        auto_locked=False,
+        version=F("version") + 1,
+    )
+    Event.objects.create(
+        actor=by,
+        action=EventAction.RETURNED_TO_DRAFT,
+        round_id=locked.round_id,
+        unit_id=locked.unit_id,
+        reason=reason.strip(),
+        detail={"old": AssessmentState.SUBMITTED, "new": AssessmentState.DRAFT},
+    )
+    notify(
+        unit_members(locked.unit, UnitRole.LEADER, UnitRole.FOCAL),
+        _("[PAR index %(year)s] Your self-assessment was returned for changes")
+        % {"year": locked.round.year},
+        _("The secretariat returned the %(unit)s self-assessment to draft: %(reason)s")
+        % {"unit": locked.unit.name, "reason": reason.strip()},
+    )
+    locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def grant_extension(
+    assessment: UnitAssessment, *, by: User, until: datetime.datetime, reason: str
+) -> UnitAssessment:
+    """A per-unit extension of the self-assessment deadline, with a reason (§5.1)."""
+    locked = (
+        UnitAssessment.objects.select_for_update()
+        .select_related("round", "unit")
+        .get(pk=assessment.pk)
+    )
+    if not reason.strip():
+        raise ServiceError(_("Give the reason for the extension."))
+    if until <= timezone.now():
+        raise ServiceError(_("The extension must end in the future."))
+    if locked.state not in (AssessmentState.DRAFT, AssessmentState.SUBMITTED):
+        raise ServiceError(
+            _("Appraisal has started; the self-assessment can no longer be extended.")
+        )
+    old = locked.extended_until
+    locked.extended_until = until
+    locked.extension_reason = reason.strip()
+    locked.save(update_fields=["extended_until", "extension_reason"])
+    Event.objects.create(
+        actor=by,
+        action=EventAction.EXTENSION_GRANTED,
+        round_id=locked.round_id,
+        unit_id=locked.unit_id,
+        reason=reason.strip(),
+        detail={"old": old.isoformat() if old else None, "new": until.isoformat()},
+    )
+    notify(
+        unit_members(locked.unit, UnitRole.LEADER, UnitRole.FOCAL),
+        _("[PAR index %(year)s] Self-assessment deadline extended") % {"year": locked.round.year},
+        _("The deadline of the %(unit)s self-assessment is now %(until)s. Reason: %(reason)s")
+        % {"unit": locked.unit.name, "until": deadline_text(until), "reason": reason.strip()},
+    )
+    return locked
+
+
+def lock_deadlines(now: datetime.datetime | None = None) -> int:
+    """Lock every draft whose deadline (or extension) has passed (§5.2). Idempotent.
+
+    Units that never opened their assessment get one, locked empty: they score 0 on
+    self-assessed leaves (§4.4). Each unit is locked in its own transaction so a cron run
+    that fails half-way leaves consistent rows and the next run finishes the job.
+    """
+    now = now or timezone.now()
+    locked = 0
+    for round_ in Round.objects.filter(self_assessment_deadline__isnull=False, opens_at__lte=now):
+        group_ids = CriteriaSet.objects.filter(round=round_).values_list("group_id", flat=True)
+        for unit in Unit.objects.filter(group_id__in=group_ids, is_active=True).exclude(
+            assessments__round=round_
+        ):
+            if round_.self_assessment_deadline and round_.self_assessment_deadline <= now:
+                get_or_create_assessment(round_, unit)
+        for assessment in UnitAssessment.objects.filter(round=round_, state=AssessmentState.DRAFT):
+            assessment.round = round_
+            deadline = assessment.deadline
+            if deadline is None or deadline > now:
+                continue
+            with transaction.atomic():
+                changed = UnitAssessment.objects.filter(
+                    pk=assessment.pk, state=AssessmentState.DRAFT
+                ).update(
+                    state=AssessmentState.SUBMITTED,
+                    auto_locked=True,
+                    submitted_at=deadline,
+                    version=F("version") + 1,
+                )
+                if changed:
+                    Event.objects.create(
+                        action=EventAction.AUTO_LOCKED,
+                        round_id=round_.pk,
+                        unit_id=assessment.unit_id,
+                        detail={"old": AssessmentState.DRAFT, "new": AssessmentState.SUBMITTED},
+                    )
+                    locked += changed
+    return locked

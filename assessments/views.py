@@ -268,8 +268,14 @@ def criteria_import(request: HttpRequest) -> HttpResponse:
             context["problems"] = error.problems
             context["filename"] = upload.name
             return render(request, "assessments/criteria_import.html", context, status=422)
+        try:
+            services.check_criteria_import(round_, group, replace=form.cleaned_data["replace"])
+        except services.ServiceError as error:
+            form.add_error(None, error.message)
+            return render(request, "assessments/criteria_import.html", context, status=422)
         payload = signing.dumps(
             {
+                "user": request.user.pk,
                 "year": round_.year,
                 "group": group.code,
                 "replace": form.cleaned_data["replace"],
@@ -299,6 +305,8 @@ def confirm_criteria_import(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             raise signing.BadSignature
         data = signing.loads(form.cleaned_data["payload"], salt=IMPORT_SALT, max_age=IMPORT_MAX_AGE)
+        if data.get("user") != request.user.pk:
+            raise signing.BadSignature
     except signing.BadSignature:
         messages.error(
             request, _("This preview has expired or was altered. Upload the file again.")
