@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint e2e messages clean
+.PHONY: run test lint e2e bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ lint: $(VENV)/.installed-dev
 ## e2e: only the real-browser tests
 e2e: $(VENV)/.installed-dev
 	$(BIN)/pytest tests/e2e
+
+## bench: benchmarks (not timed tests) on SQLite, and on PostgreSQL when it is reachable
+bench: $(VENV)/.installed-dev
+	$(BIN)/pytest -q -p no:randomly tests/bench/bench_*.py
+	@if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
+	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/cchc_bench $(BIN)/pytest -q tests/bench/bench_*.py; \
+	else echo "PostgreSQL is not reachable on 127.0.0.1:5432: SQLite numbers only."; fi
 
 ## messages: refresh and compile the Vietnamese catalogue (needs GNU gettext)
 messages: $(VENV)/.installed-dev

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
-from .models import Round, UnitGroup
+from . import scoring
+from .models import Criterion, Round, UnitAssessment, UnitGroup, UnitRole
 
 MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
 
@@ -53,3 +55,58 @@ class CriteriaUploadForm(forms.Form):
 
 class ConfirmImportForm(forms.Form):
     payload = forms.CharField(widget=forms.HiddenInput)
+
+
+class AssignmentForm(forms.Form):
+    criterion = forms.ModelChoiceField(
+        label=_("Field or criterion"), queryset=Criterion.objects.none()
+    )
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.none())
+    due_date = forms.DateField(
+        label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, assessment: UnitAssessment, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        criteria = assessment.criteria_set.criteria.exclude(method=scoring.SURVEY).order_by(
+            "position"
+        )
+        criterion_field = cast(forms.ModelChoiceField, self.fields["criterion"])
+        assignee_field = cast(forms.ModelChoiceField, self.fields["assignee"])
+        criterion_field.queryset = criteria
+        assignee_field.queryset = User.objects.filter(
+            unit_memberships__unit_id=assessment.unit_id,
+            unit_memberships__role__in=[UnitRole.CONTRIBUTOR, UnitRole.FOCAL],
+        ).order_by("first_name")
+        for field in self.fields.values():
+            field.widget.attrs.setdefault(
+                "class",
+                "form-select" if isinstance(field, forms.ModelChoiceField) else "form-control",
+            )
+
+
+class SignOffForm(forms.ModelForm):
+    class Meta:
+        model = UnitAssessment
+        fields = ["difficulties", "recommendations"]
+        widgets = {
+            "difficulties": forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+            "recommendations": forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        }
+
+
+class ExtensionForm(forms.Form):
+    until = forms.DateTimeField(
+        label=_("New deadline"),
+        input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"})
+    )
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"})
+    )

@@ -603,7 +603,6 @@ def deadline_text(deadline: datetime.datetime | None) -> str:
     return timezone.localtime(deadline).strftime("%H:%M %d/%m/%Y") if deadline else "—"
 
 
-@transaction.atomic
 def submit_assessment(
     assessment: UnitAssessment,
     *,
@@ -611,12 +610,22 @@ def submit_assessment(
     difficulties: str = "",
     recommendations: str = "",
 ) -> UnitAssessment:
-    """The unit leader submits (§5.2 draft → submitted) once the checks of §7 pass."""
+    """The unit leader submits (§5.2 draft → submitted) once the checks of §7 pass.
+
+    The leader's "difficulties" and "recommendations" are saved first, on their own, so a
+    refused submission does not lose what the leader wrote.
+    """
+    with transaction.atomic():
+        locked = lock_for_write(assessment)
+        locked.difficulties = difficulties.strip()
+        locked.recommendations = recommendations.strip()
+        locked.save(update_fields=["difficulties", "recommendations"])
+    with transaction.atomic():
+        return _submit(assessment, by=by)
+
+
+def _submit(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
     locked = lock_for_write(assessment)
-    # Keep what the leader wrote even when the checks below refuse the submission.
-    locked.difficulties = difficulties.strip()
-    locked.recommendations = recommendations.strip()
-    locked.save(update_fields=["difficulties", "recommendations"])
     items = list(
         ItemScore.objects.filter(assessment=locked)
         .select_related("criterion")

@@ -20,6 +20,16 @@ urlpatterns = [
         "tieu-chi/<int:year>/<str:group>/tai-ve.xlsx", views.criteria_export, name="criteria_export"
     ),
     path("thu-ky/nhap-tieu-chi/", views.criteria_import, name="criteria_import"),
+    path("don-vi/<int:year>/<str:unit>/", views.unit_workspace, name="unit_workspace"),
+    path("don-vi/<int:year>/<str:unit>/muc/<str:code>/", views.item_edit, name="item_edit"),
+    path(
+        "don-vi/<int:year>/<str:unit>/muc/<str:code>/xem-truoc/",
+        views.item_preview,
+        name="item_preview",
+    ),
+    path("don-vi/<int:year>/<str:unit>/phan-cong/", views.assignments, name="assignments"),
+    path("don-vi/<int:year>/<str:unit>/ky-nop/", views.sign_off, name="sign_off"),
+    path("don-vi/<int:year>/<str:unit>/thoi-han/", views.unit_deadline, name="unit_deadline"),
     path("don-vi/<int:year>/<str:unit>/tai-lieu/", include("assessments.evidence_urls")),
     path("don-vi/<int:year>/<str:unit>/bang-tinh/", include("assessments.workbook_urls")),
 ]

@@ -9,15 +9,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import access, scoring, services
 from .exports import criteria_workbook
-from .forms import ConfirmImportForm, CriteriaUploadForm
+from .forms import (
+    AssignmentForm,
+    ConfirmImportForm,
+    CriteriaUploadForm,
+    ExtensionForm,
+    ReturnForm,
+    SignOffForm,
+)
 from .importers import (
     CRITERIA_COLUMNS,
     CriterionRow,
@@ -26,8 +34,30 @@ from .importers import (
     read_table,
     validate_criteria,
 )
-from .models import CriterionNode, Method, Round
+from .models import (
+    Assignment,
+    CriteriaSet,
+    CriterionNode,
+    Event,
+    Evidence,
+    EvidenceLink,
+    ItemScore,
+    Method,
+    Round,
+    Unit,
+    UnitAssessment,
+    UnitRole,
+)
 from .roles import get_roles
+from .workspace import (
+    FILTER_MINE,
+    FILTER_MISSING,
+    FILTER_NA,
+    FILTER_NO_EVIDENCE,
+    FILTERS,
+    filter_sections,
+    load_workspace,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_SALT = "assessments.criteria-import"
@@ -50,12 +80,23 @@ def home(request: HttpRequest) -> HttpResponse:
         ),
         None,
     )
+    unit_states: list[tuple[Unit, UnitAssessment | None]] = []
+    if roles.is_secretariat_lead and open_round is not None:
+        by_unit = {a.unit_id: a for a in UnitAssessment.objects.filter(round=open_round)}
+        group_ids = CriteriaSet.objects.filter(round=open_round).values_list("group_id", flat=True)
+        unit_states = [
+            (unit, by_unit.get(unit.pk))
+            for unit in Unit.objects.filter(group_id__in=group_ids, is_active=True).select_related(
+                "group"
+            )
+        ]
     return render(
         request,
         "assessments/home.html",
         {
             "rounds": rounds,
             "open_round": open_round,
+            "unit_states": unit_states,
             "criteria_sets": list(access.visible_criteria_sets(request.user))
             if roles.has_any
             else [],
@@ -339,3 +380,343 @@ def preview(rows: list[CriterionRow]) -> dict[str, Any]:
         "total": sum((r.max_points for r in fields if r.method == scoring.GROUP), Decimal("0")),
         "survey": sum((r.max_points for r in leaves if r.method == scoring.SURVEY), Decimal("0")),
     }
+
+
+# --- unit self-assessment --------------------------------------------------------------------
+
+
+def workspace_url(assessment: UnitAssessment) -> str:
+    return reverse("unit_workspace", args=[assessment.round.year, assessment.unit.code])
+
+
+@login_required
+@require_GET
+def unit_workspace(request: HttpRequest, year: int, unit: str) -> HttpResponse:
+    """The focal officer's home for weeks: the tree, progress, totals, filters, time left."""
+    assessment = access.get_assessment_for_user(request.user, year, unit)
+    role = access.unit_role(request.user, assessment)
+    workspace = load_workspace(assessment, cast(User, request.user), role)
+    filter_ = request.GET.get("loc", "")
+    filter_ = filter_ if filter_ in FILTERS else ""
+    query = request.GET.get("q", "").strip()[:100]
+    return render(
+        request,
+        "assessments/workspace.html",
+        {
+            "assessment": assessment,
+            "workspace": workspace,
+            "sections": filter_sections(workspace.sections, filter_, query, request.user.pk),
+            "filter": filter_,
+            "query": query,
+            "role": role,
+            "is_open": assessment.is_open(),
+            "filters": [
+                (FILTER_MISSING, _("Not scored yet")),
+                (FILTER_NO_EVIDENCE, _("Missing evidence")),
+                (FILTER_MINE, _("Assigned to me")),
+                (FILTER_NA, _("Not applicable")),
+            ],
+        },
+    )
+
+
+def item_context(
+    request: HttpRequest, assessment: UnitAssessment, item: ItemScore
+) -> dict[str, Any]:
+    criterion = item.criterion
+    params = scoring.parse_params(criterion.method, criterion.params, criterion.max_points)
+    role = access.unit_role(request.user, assessment)
+    editable = False
+    if role in (UnitRole.LEADER, UnitRole.FOCAL):
+        editable = True
+    elif role == UnitRole.CONTRIBUTOR:
+        editable = access.is_assigned(
+            criterion.code, access.assigned_codes(assessment, cast(User, request.user))
+        )
+    editable = editable and criterion.method != scoring.SURVEY and assessment.is_open()
+    links = list(EvidenceLink.objects.filter(item=item).select_related("evidence"))
+    library = list(
+        Evidence.objects.filter(unit_id=assessment.unit_id, round_id=assessment.round_id)
+    )
+    leaves = list(
+        assessment.criteria_set.criteria.exclude(method__in=sorted(scoring.BRANCH_METHODS))
+        .order_by("position")
+        .values_list("code", flat=True)
+    )
+    index = leaves.index(criterion.code)
+    history = (
+        Event.objects.filter(
+            unit_id=assessment.unit_id, round_id=assessment.round_id, criterion=criterion
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:50]
+    )
+    return {
+        "assessment": assessment,
+        "item": item,
+        "criterion": criterion,
+        "description": scoring.describe(criterion.method, params, criterion.max_points),
+        "levels": [label for label, _points in params.levels]
+        if isinstance(params, scoring.ChoiceParams)
+        else [],
+        "can_edit": editable,
+        "links": links,
+        "library": library,
+        "history": history,
+        "previous_code": leaves[index - 1] if index > 0 else None,
+        "next_code": leaves[index + 1] if index + 1 < len(leaves) else None,
+    }
+
+
+def entry_from(post: Any) -> services.ItemInput:
+    return services.ItemInput(
+        value=post.get("value", "")[:200],
+        not_applicable=post.get("not_applicable") == "on",
+        na_reason=post.get("na_reason", "")[:2000],
+        note=post.get("note", "")[:2000],
+        no_evidence_reason=post.get("no_evidence_reason", "")[:2000],
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def item_edit(request: HttpRequest, year: int, unit: str, code: str) -> HttpResponse:
+    """One item: the input that fits its method, points from the server, evidence, history.
+
+    A save through htmx re-renders only the editor (no page reload); without JavaScript the
+    form posts and the page comes back with the same content.
+    """
+    assessment = access.get_assessment_for_user(request.user, year, unit)
+    if request.method == "GET":
+        item = access.get_item_for_user(request.user, assessment, code)
+        context = item_context(request, assessment, item)
+        context.update({"entry": None, "form_value": item.self_value})
+        return render(request, "assessments/item.html", context)
+
+    item = access.get_item_for_edit(request.user, assessment, code)
+    entry = entry_from(request.POST)
+    try:
+        expected = int(request.POST.get("version", ""))
+    except ValueError:
+        expected = -1
+    status = 200
+    error = conflict = None
+    try:
+        item = services.save_item(
+            item, entry, by=cast(User, request.user), expected_version=expected
+        )
+        item.assessment = assessment
+        saved = True
+    except services.Conflict as refused:
+        conflict, saved, status = refused.message, False, 409
+        item = access.get_item_for_user(request.user, assessment, code)
+    except services.ServiceError as refused:
+        error, saved, status = refused.message, False, 422
+    context = item_context(request, assessment, item)
+    # An invalid entry comes back as typed; after a conflict the form shows the other person's
+    # value (and version) and the alert shows what this user typed.
+    keep = entry if error else None
+    context.update(
+        {
+            "entry": keep,
+            "form_value": keep.value if keep else item.self_value,
+            "typed": entry if conflict else None,
+            "error": error,
+            "conflict": conflict,
+            "saved": saved,
+        }
+    )
+    template = (
+        "assessments/item.html#editor"
+        if getattr(request, "htmx", False)
+        else "assessments/item.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def item_preview(request: HttpRequest, year: int, unit: str, code: str) -> HttpResponse:
+    """The points an input would give, computed by the server before saving (nothing saved)."""
+    assessment = access.get_assessment_for_user(request.user, year, unit)
+    item = access.get_item_for_edit(request.user, assessment, code)
+    try:
+        _value, points = services.evaluate(item.criterion, entry_from(request.POST))
+        context: dict[str, Any] = {"points": points, "error": None}
+    except services.ServiceError as refused:
+        context = {"points": None, "error": refused.message}
+    return render(request, "assessments/item.html#preview", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignments(request: HttpRequest, year: int, unit: str) -> HttpResponse:
+    """The focal officer shares the work: fields or criteria to contributors, with due dates."""
+    assessment = access.get_assessment_for_user(request.user, year, unit)
+    access.require_unit_role(request.user, assessment, UnitRole.LEADER, UnitRole.FOCAL)
+    form = AssignmentForm(request.POST or None, assessment=assessment)
+    if request.method == "POST":
+        if request.POST.get("remove"):
+            target = Assignment.objects.filter(
+                assessment=assessment, pk=request.POST["remove"]
+            ).first()
+            if target is None:
+                raise Http404
+            try:
+                services.unassign(target, by=cast(User, request.user))
+                messages.success(request, _("Assignment removed."))
+            except services.ServiceError as error:
+                messages.error(request, error.message)
+            return redirect("assignments", year=year, unit=unit)
+        if form.is_valid():
+            try:
+                services.assign_items(
+                    assessment,
+                    form.cleaned_data["criterion"],
+                    form.cleaned_data["assignee"],
+                    by=cast(User, request.user),
+                    due_date=form.cleaned_data["due_date"],
+                )
+                messages.success(request, _("Assigned; the person has been notified by e-mail."))
+                return redirect("assignments", year=year, unit=unit)
+            except services.ServiceError as error:
+                form.add_error(None, error.message)
+    workspace = load_workspace(assessment, cast(User, request.user), UnitRole.FOCAL)
+    progress: dict[int, dict[str, Any]] = {}
+    for section in workspace.sections:
+        for row in [section.head, *section.rows]:
+            if row.is_leaf and not row.is_survey and row.assignee is not None and row.item:
+                entry = progress.setdefault(
+                    row.assignee.pk,
+                    {"person": row.assignee, "total": 0, "scored": 0, "evidence": 0},
+                )
+                if not row.item.not_applicable:
+                    entry["total"] += 1
+                    entry["scored"] += row.item.self_score is not None
+                    entry["evidence"] += bool(row.evidence_count)
+    return render(
+        request,
+        "assessments/assignments.html",
+        {
+            "assessment": assessment,
+            "form": form,
+            "assignments": Assignment.objects.filter(assessment=assessment)
+            .select_related("assignee", "criterion")
+            .order_by("criterion__position"),
+            "progress": sorted(progress.values(), key=lambda p: p["person"].get_full_name()),
+            "is_open": assessment.is_open(),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sign_off(request: HttpRequest, year: int, unit: str) -> HttpResponse:
+    """The leader's summary and the submission; the focal officer sends it to the leader."""
+    assessment = access.get_assessment_for_user(request.user, year, unit)
+    role = access.require_unit_role(
+        request.user, assessment, UnitRole.LEADER, UnitRole.FOCAL, UnitRole.CONTRIBUTOR
+    )
+    status = 200
+    problems: list[Any] = []
+    form = SignOffForm(request.POST or None, instance=assessment)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "send":
+                access.require_unit_role(request.user, assessment, UnitRole.FOCAL, UnitRole.LEADER)
+                services.send_to_leader(assessment, by=cast(User, request.user))
+                messages.success(request, _("Sent to the leader, who has been notified by e-mail."))
+                return redirect("sign_off", year=year, unit=unit)
+            if action == "submit":
+                access.require_unit_role(request.user, assessment, UnitRole.LEADER)
+                if form.is_valid():
+                    services.submit_assessment(
+                        assessment,
+                        by=cast(User, request.user),
+                        difficulties=form.cleaned_data["difficulties"],
+                        recommendations=form.cleaned_data["recommendations"],
+                    )
+                    messages.success(
+                        request, _("The self-assessment has been submitted to the secretariat.")
+                    )
+                    return redirect("unit_workspace", year=year, unit=unit)
+            else:
+                return HttpResponse(status=400)
+        except services.SubmissionRefused as refused:
+            messages.error(request, refused.message)
+            problems, status = refused.problems, 422
+        except services.ServiceError as refused:
+            messages.error(request, refused.message)
+            status = 422
+        assessment.refresh_from_db()
+    workspace = load_workspace(assessment, cast(User, request.user), role)
+    without_evidence = [
+        row
+        for section in workspace.sections
+        for row in [section.head, *section.rows]
+        if row.is_leaf
+        and row.item
+        and row.criterion.evidence_required
+        and row.item.self_score
+        and not row.evidence_count
+    ]
+    return render(
+        request,
+        "assessments/sign_off.html",
+        {
+            "assessment": assessment,
+            "workspace": workspace,
+            "role": role,
+            "form": form,
+            "problems": problems,
+            "without_evidence": without_evidence,
+            "is_open": assessment.is_open(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unit_deadline(request: HttpRequest, year: int, unit: str) -> HttpResponse:
+    """Secretariat lead: grant an extension or return a submitted unit to draft."""
+    assessment = access.get_assessment_for_user(request.user, year, unit)
+    access.require_secretariat_for(request.user, assessment)
+    extension = ExtensionForm(request.POST if request.POST.get("action") == "extend" else None)
+    back = ReturnForm(request.POST if request.POST.get("action") == "return" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "extend" and extension.is_valid():
+                services.grant_extension(
+                    assessment,
+                    by=cast(User, request.user),
+                    until=extension.cleaned_data["until"],
+                    reason=extension.cleaned_data["reason"],
+                )
+                messages.success(request, _("Extension granted; the unit has been notified."))
+                return redirect("unit_deadline", year=year, unit=unit)
+            if request.POST.get("action") == "return" and back.is_valid():
+                services.return_to_draft(
+                    assessment, by=cast(User, request.user), reason=back.cleaned_data["reason"]
+                )
+                messages.success(
+                    request, _("Returned to the unit as a draft; the unit has been notified.")
+                )
+                return redirect("unit_deadline", year=year, unit=unit)
+        except services.ServiceError as error:
+            messages.error(request, error.message)
+    events = (
+        Event.objects.filter(
+            unit_id=assessment.unit_id, round_id=assessment.round_id, criterion__isnull=True
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:30]
+    )
+    return render(
+        request,
+        "assessments/unit_deadline.html",
+        {"assessment": assessment, "extension": extension, "back": back, "events": events},
+        status=422 if request.method == "POST" else 200,
+    )

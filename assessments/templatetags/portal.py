@@ -35,3 +35,10 @@ def time_left(deadline: datetime.datetime | None) -> str:
         parts = [ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}] if hours else []
         parts.append(ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes})
     return " ".join(parts)
+
+
+@register.filter
+def hours_left(deadline: datetime.datetime | None) -> float:
+    if deadline is None:
+        return float("inf")
+    return (deadline - timezone.now()).total_seconds() / 3600

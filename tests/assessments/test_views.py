@@ -264,7 +264,7 @@ def test_the_import_page_lists_every_problem_and_imports_nothing(
     response = upload(client_for(secretariat_lead), bad)
     body = response.content.decode()
     assert response.status_code == 422
-    assert "Không nhập gì" in body
+    assert "Chưa nhập dữ liệu nào" in body
     assert body.count("<tr><td>bad.csv</td>") >= 2
     assert not CriteriaSet.objects.filter(round__year=2017).exists()
 

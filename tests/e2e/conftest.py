@@ -49,6 +49,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
+@pytest.fixture(autouse=True)
+def short_timeouts(request: Any) -> None:
+    # A missing element should fail in seconds, not after Playwright's default 30 s.
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(10_000)
+
+
 @pytest.fixture
 def screenshot(page: Any) -> Any:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

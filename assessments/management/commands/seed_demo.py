@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import random
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +12,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
-from assessments import services
+from assessments import scoring, services
+from assessments.demo import demo_value, tiny_pdf
 from assessments.importers import (
     CRITERIA_COLUMNS,
     UNIT_COLUMNS,
@@ -22,7 +27,20 @@ from assessments.importers import (
     validate_criteria,
     validate_units,
 )
-from assessments.models import CriteriaSet, Round, Unit, UnitGroup, UnitMembership, UnitRole
+from assessments.models import (
+    AssessmentState,
+    Assignment,
+    CriteriaSet,
+    Evidence,
+    EvidenceLink,
+    ItemScore,
+    Round,
+    Unit,
+    UnitAssessment,
+    UnitGroup,
+    UnitMembership,
+    UnitRole,
+)
 from councils.models import StaffMembership, StaffRole
 
 REFERENCE = Path(settings.BASE_DIR) / "fixtures" / "reference"
@@ -74,8 +92,13 @@ def calendar(year: int, now: datetime.datetime) -> dict[str, datetime.datetime]:
 class Command(BaseCommand):
     help = "Create the demo province (rounds 2014–2016, 30 units, criteria sets, demo accounts)."
 
-    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        # The demo's submissions would e-mail the secretariat: keep those out of the console.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            self.seed(**options)
+
+    @transaction.atomic
+    def seed(self, **options: Any) -> None:
         units = validate_units(read_table(REFERENCE / "units.csv", "units.csv", UNIT_COLUMNS))
         services.import_units(units, by=None)
 
@@ -98,6 +121,7 @@ class Command(BaseCommand):
         users = self.ensure_accounts()
         if options["verbosity"]:
             self.stdout.write(f"Demo accounts: {users} (password {PASSWORD})")
+        seed_assessments(self.stdout, options["verbosity"])
 
     def ensure_accounts(self) -> int:
         User = get_user_model()
@@ -150,3 +174,153 @@ class Command(BaseCommand):
             email=f"{username}@minhphu.gov.vn",
             password=password,
         )
+
+
+NA_REASON = "Đơn vị không trực tiếp giải quyết thủ tục hành chính cho người dân, tổ chức."
+# 2016: the units that have already submitted, and the three STP items left for the demo
+# journey (a yes/no, a threshold and a deduction item, DESIGN §12 / the e2e test).
+SUBMITTED_2016 = {"SNV", "STC", "SYT", "SGDDT", "TTT", "TP", "HAH", "HDL"}
+STP_LEFT_OPEN = {"1.1.1", "3.3", "1.2"}
+
+
+def seed_assessments(stdout: Any, verbosity: int) -> None:
+    """Self-assessments for every unit: 2014 and 2015 complete and submitted, 2016 in progress."""
+    User = get_user_model()
+    leaders = {
+        m.unit_id: m.user
+        for m in UnitMembership.objects.filter(role=UnitRole.LEADER).select_related("user")
+    }
+    focals = {
+        m.unit_id: m.user
+        for m in UnitMembership.objects.filter(role=UnitRole.FOCAL).select_related("user")
+    }
+    for round_ in Round.objects.filter(year__in=(2014, 2015, 2016)).order_by("year"):
+        for unit in Unit.objects.select_related("group").order_by("code"):
+            if UnitAssessment.objects.filter(round=round_, unit=unit).exists():
+                continue
+            assessment = services.get_or_create_assessment(round_, unit)
+            rng = random.Random(f"{round_.year}-{unit.code}")  # noqa: S311 - demo data, reproducible
+            strength = rng.uniform(0.45, 0.97)
+            if round_.year == 2016 and unit.code == "STP":
+                share = 1.0
+            elif round_.year == 2016 and unit.code not in SUBMITTED_2016:
+                share = rng.uniform(0.25, 0.85)
+            else:
+                share = 1.0
+            items = list(
+                ItemScore.objects.filter(assessment=assessment)
+                .select_related("criterion")
+                .order_by("criterion__position")
+            )
+            now = timezone.now()
+            for item in items:
+                criterion = item.criterion
+                if criterion.method == scoring.SURVEY or rng.random() > share:
+                    continue
+                if round_.year == 2016 and unit.code == "STP" and criterion.code in STP_LEFT_OPEN:
+                    continue
+                if criterion.allows_na and not unit.has_admin_procedures:
+                    item.not_applicable, item.na_reason = True, NA_REASON
+                else:
+                    text = demo_value(criterion, rng, strength)
+                    item.self_value, item.self_score = services.evaluate(
+                        criterion, services.ItemInput(value=text or "")
+                    )
+                item.version, item.updated_at, item.updated_by = 1, now, focals.get(unit.pk)
+            ItemScore.objects.bulk_update(
+                items,
+                [
+                    "self_value",
+                    "self_score",
+                    "not_applicable",
+                    "na_reason",
+                    "version",
+                    "updated_at",
+                    "updated_by",
+                ],
+            )
+            documents = demo_documents(assessment, focals.get(unit.pk))
+            links = []
+            for item in items:
+                if item.criterion.evidence_required and item.self_score:
+                    document = (
+                        documents[int(item.criterion.code.split(".")[0]) % len(documents)]
+                        if item.criterion.code[0].isdigit()
+                        else documents[0]
+                    )
+                    links.append(
+                        EvidenceLink(
+                            evidence=document, item=item, page_ref=f"trang {rng.randint(1, 12)}"
+                        )
+                    )
+            EvidenceLink.objects.bulk_create(links)
+            if round_.year < 2016:
+                # Historical rounds: submitted on time (later issues carry them further, §12).
+                UnitAssessment.objects.filter(pk=assessment.pk).update(
+                    state=AssessmentState.SUBMITTED,
+                    submitted_at=(round_.self_assessment_deadline or now)
+                    - datetime.timedelta(days=2),
+                    submitted_by=leaders.get(unit.pk),
+                    difficulties="Số liệu của một số phòng chuyên môn tổng hợp chậm.",
+                    recommendations="Đề nghị tổ chức tập huấn về chấm điểm Chỉ số CCHC.",
+                )
+            elif unit.code in SUBMITTED_2016:
+                services.submit_assessment(
+                    assessment,
+                    by=leaders[unit.pk],
+                    difficulties="Hệ thống phần mềm chưa kết nối đầy đủ với Cổng dịch vụ công.",
+                    recommendations="Đề nghị Sở Nội vụ hướng dẫn thêm về tài liệu kiểm chứng lĩnh vực 7.",
+                )
+            elif unit.code == "STP":
+                contributor = User.objects.get(username="stp.cv1")
+                for code, person, days in (("2", contributor, 7), ("4", contributor, 7)):
+                    Assignment.objects.get_or_create(
+                        assessment=assessment,
+                        criterion=assessment.criteria_set.criteria.get(code=code),
+                        defaults={
+                            "assignee": person,
+                            "assigned_by": focals.get(unit.pk),
+                            "due_date": (now + datetime.timedelta(days=days)).date(),
+                        },
+                    )
+        if verbosity:
+            stdout.write(f"Self-assessments {round_.year}: ready")
+
+
+DOCUMENTS = [
+    ("Kế hoạch cải cách hành chính năm {year}", "KH"),
+    ("Báo cáo kết quả công tác cải cách hành chính năm {year}", "BC"),
+    ("Quyết định ban hành quy chế, quy định nội bộ năm {year}", "QĐ"),
+]
+
+
+def demo_documents(assessment: UnitAssessment, uploader: Any) -> list[Evidence]:
+    """Three small, valid PDF documents in the unit's library for the round."""
+    year, unit = assessment.round.year, assessment.unit
+    documents = []
+    for index, (title, prefix) in enumerate(DOCUMENTS, start=1):
+        title = title.format(year=year)
+        content = tiny_pdf(
+            [
+                unit.name,
+                title,
+                f"So {index:02d}/{prefix}-{unit.code}",
+                "Tai lieu minh hoa (du lieu demo)",
+            ]
+        )
+        evidence = Evidence(
+            unit=unit,
+            round=assessment.round,
+            original_name=f"{prefix.lower()}-{unit.code.lower()}-{year}.pdf",
+            title=title,
+            document_number=f"{index:02d}/{prefix}-{unit.code}",
+            document_date=datetime.date(year, 1 + index * 2, 10),
+            size=len(content),
+            content_type="application/pdf",
+            sha256=hashlib.sha256(content).hexdigest(),
+            uploaded_by=uploader,
+        )
+        evidence.file.save(evidence.original_name, ContentFile(content), save=False)
+        evidence.save()
+        documents.append(evidence)
+    return documents

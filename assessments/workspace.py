@@ -1,0 +1,228 @@
+"""The unit workspace: the criteria tree with the unit's items, progress and totals.
+
+Loaded with a fixed number of queries whatever the size of the set (criteria, items, evidence
+counts, assignments), then built in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count
+
+from . import scoring
+from .access import is_assigned
+from .models import (
+    Assignment,
+    CriterionNode,
+    EvidenceLink,
+    ItemScore,
+    UnitAssessment,
+    UnitRole,
+    build_tree,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# Filters of the workspace (query parameter "loc").
+FILTER_MISSING = "chua-cham"
+FILTER_NO_EVIDENCE = "thieu-tai-lieu"
+FILTER_MINE = "cua-toi"
+FILTER_NA = "khong-ap-dung"
+FILTERS = (FILTER_MISSING, FILTER_NO_EVIDENCE, FILTER_MINE, FILTER_NA)
+
+
+@dataclass
+class Row:
+    node: CriterionNode
+    item: ItemScore | None = None
+    evidence_count: int = 0
+    assignee: Any = None
+    editable: bool = False
+    mine: bool = False
+
+    @property
+    def criterion(self) -> Any:
+        return self.node.criterion
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.node.criterion.is_leaf
+
+    @property
+    def is_survey(self) -> bool:
+        return self.node.criterion.method == scoring.SURVEY
+
+    @property
+    def is_scored(self) -> bool:
+        return self.item is not None and self.item.is_scored
+
+    @property
+    def needs_evidence(self) -> bool:
+        """Scored above 0 on a leaf that requires evidence, with neither evidence nor a reason."""
+        item = self.item
+        return bool(
+            item is not None
+            and self.criterion.evidence_required
+            and not item.not_applicable
+            and item.self_score
+            and not self.evidence_count
+            and not item.no_evidence_reason.strip()
+        )
+
+    def matches(self, filter_: str, query: str, user_id: int | None) -> bool:
+        if query:
+            haystack = f"{self.criterion.code} {self.criterion.title}".lower()
+            if query.lower() not in haystack:
+                return False
+        if filter_ == FILTER_MISSING:
+            return not self.is_survey and not self.is_scored
+        if filter_ == FILTER_NO_EVIDENCE:
+            return self.needs_evidence
+        if filter_ == FILTER_MINE:
+            return self.mine
+        if filter_ == FILTER_NA:
+            return self.item is not None and self.item.not_applicable
+        return True
+
+
+@dataclass
+class Section:
+    head: Row
+    rows: list[Row]
+    score: Decimal = Decimal("0")
+    max_points: Decimal = Decimal("0")
+    applicable: int = 0
+    scored: int = 0
+    with_evidence: int = 0
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * self.scored / self.applicable) if self.applicable else 100
+
+
+@dataclass
+class Workspace:
+    assessment: UnitAssessment
+    sections: list[Section]
+    totals: scoring.Totals
+    role: str | None
+    applicable: int = 0
+    scored: int = 0
+    missing_evidence: int = 0
+    mine: int = 0
+    people: dict[int, Any] = field(default_factory=dict)
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * self.scored / self.applicable) if self.applicable else 100
+
+
+def load_workspace(assessment: UnitAssessment, user: User, role: str | None) -> Workspace:
+    roots = build_tree(assessment.criteria_set.criteria.all())
+    items = {
+        item.criterion_id: item
+        for item in ItemScore.objects.filter(assessment=assessment).select_related("updated_by")
+    }
+    evidence = dict(
+        EvidenceLink.objects.filter(item__assessment=assessment)
+        .values("item_id")
+        .annotate(n=Count("pk"))
+        .values_list("item_id", "n")
+    )
+    assignments = list(
+        Assignment.objects.filter(assessment=assessment).select_related("assignee", "criterion")
+    )
+    by_code = {a.criterion.code: a for a in assignments}
+    my_codes = {code for code, a in by_code.items() if a.assignee_id == user.pk}
+
+    scores: dict[str, scoring.LeafScore] = {}
+    for root in roots:
+        for node in root.leaves():
+            item = items.get(node.criterion.pk)
+            if item is not None:
+                scores[node.criterion.code] = scoring.LeafScore(
+                    item.self_score, item.not_applicable
+                )
+    totals = scoring.aggregate([root.to_scoring() for root in roots], scores)
+
+    workspace = Workspace(assessment=assessment, sections=[], totals=totals, role=role)
+    can_edit_all = role in (UnitRole.LEADER, UnitRole.FOCAL)
+    for root in roots:
+        rows = []
+        for node in root.walk():
+            code = node.criterion.code
+            row = Row(node=node)
+            owner = nearest_assignment(code, by_code)
+            row.assignee = owner.assignee if owner else None
+            if node.criterion.is_leaf:
+                row.item = items.get(node.criterion.pk)
+                row.evidence_count = evidence.get(row.item.pk, 0) if row.item else 0
+                row.mine = is_assigned(code, my_codes)
+                row.editable = not row.is_survey and (
+                    can_edit_all or (role == UnitRole.CONTRIBUTOR and row.mine)
+                )
+            rows.append(row)
+        section = Section(head=rows[0], rows=rows[1:])
+        section.score = totals.node_scores.get(root.criterion.code, Decimal("0"))
+        section.max_points = totals.node_max.get(root.criterion.code, root.criterion.max_points)
+        for row in rows:
+            if not row.is_leaf or row.is_survey or row.item is None:
+                continue
+            if row.item.not_applicable:
+                continue
+            section.applicable += 1
+            section.scored += row.item.self_score is not None
+            section.with_evidence += bool(row.evidence_count)
+            workspace.missing_evidence += row.needs_evidence
+            workspace.mine += row.mine
+        workspace.applicable += section.applicable
+        workspace.scored += section.scored
+        workspace.sections.append(section)
+    return workspace
+
+
+def nearest_assignment(code: str, by_code: dict[str, Assignment]) -> Assignment | None:
+    parts = code.split(".")
+    for n in range(len(parts), 0, -1):
+        found = by_code.get(".".join(parts[:n]))
+        if found is not None:
+            return found
+    return None
+
+
+def filter_sections(
+    sections: list[Section], filter_: str, query: str, user_id: int | None
+) -> list[Section]:
+    """Keep the leaves that match, with the groups above them for context."""
+    if not filter_ and not query:
+        return sections
+    kept = []
+    for section in sections:
+        leaves = [r for r in section.rows if r.is_leaf and r.matches(filter_, query, user_id)]
+        if section.head.is_leaf and section.head.matches(filter_, query, user_id):
+            leaves.insert(0, section.head)
+        if not leaves:
+            continue
+        wanted = {r.criterion.code for r in leaves}
+        prefixes = {
+            ".".join(code.split(".")[:n]) for code in wanted for n in range(1, code.count(".") + 1)
+        }
+        rows = [
+            r for r in section.rows if r.criterion.code in wanted or r.criterion.code in prefixes
+        ]
+        kept.append(
+            Section(
+                head=section.head,
+                rows=rows,
+                score=section.score,
+                max_points=section.max_points,
+                applicable=section.applicable,
+                scored=section.scored,
+                with_evidence=section.with_evidence,
+            )
+        )
+    return kept
