@@ -89,10 +89,11 @@ def get_assessment_for_user(user: User, year: int, unit_code: str) -> UnitAssess
     round_ = Round.objects.filter(year=year).first()
     if unit is None or round_ is None:
         raise Http404
-    if unit.pk in roles.units:
-        if not round_.is_open_to_units():
-            raise Http404
-    elif not roles.is_province_staff:
+    if unit.pk not in roles.units and not roles.is_province_staff:
+        raise Http404
+    # Nobody opens a unit's assessment before the round opens: creating it then would pin the
+    # criteria that the secretariat may still replace.
+    if not round_.is_open_to_units():
         raise Http404
     try:
         assessment = services.get_or_create_assessment(round_, unit)

@@ -44,6 +44,8 @@ class Round(models.Model):
     band_average_min = models.DecimalField(
         _("lowest index for Average"), default=Decimal("50"), max_digits=5, decimal_places=2
     )
+    # Set by lock_deadlines once the units that never started have been locked (§5.2).
+    units_locked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -465,6 +467,30 @@ class ItemScore(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Appraisal round 1 (§5.2): the appraiser's input, checked like the unit's. An item is
+    # appraised once ``appraisal1_at`` is set (an accepted N/A has no score).
+    appraisal1_value = models.CharField(_("appraised value (round 1)"), max_length=200, blank=True)
+    appraisal1_score = models.DecimalField(
+        _("appraisal round 1"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    appraisal1_na = models.BooleanField(_("not applicable (round 1)"), default=False)
+    appraisal1_comment = models.TextField(_("comment (round 1)"), blank=True)
+    appraisal1_at = models.DateTimeField(null=True, blank=True)
+    appraisal1_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    explanation_required = models.BooleanField(_("explanation required"), default=False)
+    # Appraisal round 2: only items flagged for explanation.
+    appraisal2_value = models.CharField(_("appraised value (round 2)"), max_length=200, blank=True)
+    appraisal2_score = models.DecimalField(
+        _("appraisal round 2"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    appraisal2_na = models.BooleanField(_("not applicable (round 2)"), default=False)
+    appraisal2_comment = models.TextField(_("comment (round 2)"), blank=True)
+    appraisal2_at = models.DateTimeField(null=True, blank=True)
+    appraisal2_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["assessment", "criterion__position"]
@@ -482,6 +508,20 @@ class ItemScore(models.Model):
                 condition=Q(not_applicable=False) | (~Q(na_reason="") & Q(self_score__isnull=True)),
                 name="itemscore_na_has_reason_and_no_score",
             ),
+            models.CheckConstraint(
+                condition=Q(appraisal1_score__isnull=True)
+                | Q(appraisal1_score__gte=0, appraisal1_score__lte=1000, appraisal1_na=False),
+                name="itemscore_appraisal1_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(appraisal2_score__isnull=True)
+                | Q(appraisal2_score__gte=0, appraisal2_score__lte=1000, appraisal2_na=False),
+                name="itemscore_appraisal2_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(appraisal2_at__isnull=True) | Q(explanation_required=True),
+                name="itemscore_round2_only_when_flagged",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -490,6 +530,27 @@ class ItemScore(models.Model):
     @property
     def is_scored(self) -> bool:
         return self.not_applicable or self.self_score is not None
+
+    @property
+    def is_appraised(self) -> bool:
+        return self.appraisal1_at is not None
+
+    @property
+    def final_score(self) -> Decimal | None:
+        """§4.4: round 2 if set, else round 1, else nothing (before appraisal)."""
+        if self.appraisal2_at is not None:
+            return self.appraisal2_score
+        if self.appraisal1_at is not None:
+            return self.appraisal1_score
+        return None
+
+    @property
+    def final_not_applicable(self) -> bool:
+        if self.appraisal2_at is not None:
+            return self.appraisal2_na
+        if self.appraisal1_at is not None:
+            return self.appraisal1_na
+        return self.not_applicable
 
 
 def evidence_path(instance: Evidence, filename: str) -> str:
@@ -596,6 +657,16 @@ class EventAction(models.TextChoices):
     RETURNED_TO_DRAFT = "returned_to_draft", _("Returned to draft")
     EXTENSION_GRANTED = "extension_granted", _("Extension granted")
     WORKBOOK_IMPORTED = "workbook_imported", _("Workbook imported")
+    APPRAISERS_ASSIGNED = "appraisers_assigned", _("Appraisers assigned")
+    APPRAISAL_STARTED = "appraisal_started", _("Appraisal started")
+    APPRAISED = "appraised", _("Item appraised")
+    EXPLANATION_FLAGGED = "explanation_flagged", _("Explanation requested on an item")
+    ROUND1_FINISHED = "round1_finished", _("Appraisal round 1 finished")
+    EXPLANATION_ANSWERED = "explanation_answered", _("Explanation answered")
+    EXPLANATIONS_SUBMITTED = "explanations_submitted", _("Explanations submitted")
+    EXPLANATIONS_LOCKED = "explanations_locked", _("Explanations locked at the deadline")
+    REAPPRAISED = "reappraised", _("Item re-appraised")
+    ROUND2_FINISHED = "round2_finished", _("Appraisal round 2 finished")
 
 
 class Event(models.Model):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -363,6 +363,15 @@ def evaluate(criterion: Criterion, entry: ItemInput) -> tuple[str, Decimal | Non
 
     Raises ``ServiceError`` naming the item and the allowed values; nothing is saved.
     """
+    if criterion.method == scoring.SURVEY:
+        # Survey leaves are scored by the survey (§8); a unit sends nothing for them, not
+        # even N/A (that would drop their points from the applicable maximum).
+        if entry.not_applicable or entry.value.strip():
+            raise ServiceError(
+                _("Item %(code)s is scored by the sociological survey; the unit enters nothing.")
+                % {"code": criterion.code}
+            )
+        return "", None
     if entry.not_applicable:
         if not criterion.allows_na:
             raise ServiceError(
@@ -373,8 +382,6 @@ def evaluate(criterion: Criterion, entry: ItemInput) -> tuple[str, Decimal | Non
                 _("Item %(code)s: give the reason why it is not applicable.")
                 % {"code": criterion.code}
             )
-        return "", None
-    if criterion.method == scoring.SURVEY:
         return "", None
     text = entry.value.strip()
     if not text:
@@ -732,6 +739,11 @@ def grant_extension(
         raise ServiceError(_("Give the reason for the extension."))
     if until <= timezone.now():
         raise ServiceError(_("The extension must end in the future."))
+    if locked.round.self_assessment_deadline and until <= locked.round.self_assessment_deadline:
+        raise ServiceError(
+            _("The extension must end after the round's deadline (%(deadline)s).")
+            % {"deadline": deadline_text(locked.round.self_assessment_deadline)}
+        )
     if locked.state not in (AssessmentState.DRAFT, AssessmentState.SUBMITTED):
         raise ServiceError(
             _("Appraisal has started; the self-assessment can no longer be extended.")
@@ -760,39 +772,47 @@ def grant_extension(
 def lock_deadlines(now: datetime.datetime | None = None) -> int:
     """Lock every draft whose deadline (or extension) has passed (§5.2). Idempotent.
 
-    Units that never opened their assessment get one, locked empty: they score 0 on
-    self-assessed leaves (§4.4). Each unit is locked in its own transaction so a cron run
-    that fails half-way leaves consistent rows and the next run finishes the job.
+    Once per round, when its deadline has passed, units that never opened their assessment get
+    one, locked empty: they score 0 on self-assessed leaves (§4.4). The round is then marked
+    so that later runs (cron, every few minutes) neither rescan it nor add units created
+    afterwards to a past round. Each unit is locked in its own transaction.
     """
     now = now or timezone.now()
-    locked = 0
-    for round_ in Round.objects.filter(self_assessment_deadline__isnull=False, opens_at__lte=now):
+    for round_ in Round.objects.filter(
+        self_assessment_deadline__lte=now, opens_at__lte=now, units_locked_at__isnull=True
+    ):
         group_ids = CriteriaSet.objects.filter(round=round_).values_list("group_id", flat=True)
         for unit in Unit.objects.filter(group_id__in=group_ids, is_active=True).exclude(
             assessments__round=round_
         ):
-            if round_.self_assessment_deadline and round_.self_assessment_deadline <= now:
-                get_or_create_assessment(round_, unit)
-        for assessment in UnitAssessment.objects.filter(round=round_, state=AssessmentState.DRAFT):
-            assessment.round = round_
-            deadline = assessment.deadline
-            if deadline is None or deadline > now:
-                continue
-            with transaction.atomic():
-                changed = UnitAssessment.objects.filter(
-                    pk=assessment.pk, state=AssessmentState.DRAFT
-                ).update(
+            get_or_create_assessment(round_, unit)
+        Round.objects.filter(pk=round_.pk).update(units_locked_at=now)
+    locked = 0
+    drafts = UnitAssessment.objects.filter(
+        state=AssessmentState.DRAFT, round__self_assessment_deadline__isnull=False
+    ).select_related("round")
+    for assessment in drafts:
+        deadline = assessment.deadline
+        if deadline is None or deadline > now:
+            continue
+        with transaction.atomic():
+            # The filter repeats the deadline test so an extension granted meanwhile wins.
+            changed = (
+                UnitAssessment.objects.filter(pk=assessment.pk, state=AssessmentState.DRAFT)
+                .filter(Q(extended_until__isnull=True) | Q(extended_until__lte=now))
+                .update(
                     state=AssessmentState.SUBMITTED,
                     auto_locked=True,
                     submitted_at=deadline,
                     version=F("version") + 1,
                 )
-                if changed:
-                    Event.objects.create(
-                        action=EventAction.AUTO_LOCKED,
-                        round_id=round_.pk,
-                        unit_id=assessment.unit_id,
-                        detail={"old": AssessmentState.DRAFT, "new": AssessmentState.SUBMITTED},
-                    )
-                    locked += changed
+            )
+            if changed:
+                Event.objects.create(
+                    action=EventAction.AUTO_LOCKED,
+                    round_id=assessment.round_id,
+                    unit_id=assessment.unit_id,
+                    detail={"old": AssessmentState.DRAFT, "new": AssessmentState.SUBMITTED},
+                )
+                locked += changed
     return locked

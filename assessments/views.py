@@ -557,9 +557,12 @@ def assignments(request: HttpRequest, year: int, unit: str) -> HttpResponse:
     form = AssignmentForm(request.POST or None, assessment=assessment)
     if request.method == "POST":
         if request.POST.get("remove"):
-            target = Assignment.objects.filter(
-                assessment=assessment, pk=request.POST["remove"]
-            ).first()
+            remove = request.POST["remove"]
+            target = (
+                Assignment.objects.filter(assessment=assessment, pk=int(remove)).first()
+                if remove.isdigit()
+                else None
+            )
             if target is None:
                 raise Http404
             try:

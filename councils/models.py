@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,3 +36,115 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
+
+
+class AppraiserAssignment(models.Model):
+    """The secretariat lead gives an appraiser a field of a criteria set, for every unit of the
+    group or only for some (``units`` empty means all)."""
+
+    criteria_set = models.ForeignKey(
+        "assessments.CriteriaSet", on_delete=models.CASCADE, related_name="appraiser_assignments"
+    )
+    field = models.ForeignKey("assessments.Criterion", on_delete=models.CASCADE, related_name="+")
+    appraiser = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appraiser_assignments"
+    )
+    units = models.ManyToManyField("assessments.Unit", blank=True, related_name="+")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("appraiser assignment")
+        verbose_name_plural = _("appraiser assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["criteria_set", "field", "appraiser"], name="appraiserassignment_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criteria_set_id} {self.field_id} → {self.appraiser_id}"
+
+
+class ExplanationRequest(models.Model):
+    """The appraiser's question on one item and the unit's answer (§5.2)."""
+
+    item = models.OneToOneField(
+        "assessments.ItemScore", on_delete=models.CASCADE, related_name="explanation"
+    )
+    question = models.TextField(_("question"))
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.ManyToManyField("assessments.Evidence", blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("explanation request")
+        verbose_name_plural = _("explanation requests")
+        constraints = [
+            models.CheckConstraint(condition=~Q(question=""), name="explanation_has_question")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.question[:40]}"
+
+
+class Notification(models.Model):
+    """The in-app inbox: every notification e-mailed is also kept here."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("message"))
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Deadline(models.TextChoices):
+    SELF_ASSESSMENT = "self_assessment", _("Self-assessment deadline")
+    APPRAISAL1 = "appraisal1", _("Appraisal round 1 deadline")
+    EXPLANATION = "explanation", _("Explanation deadline")
+    APPRAISAL2 = "appraisal2", _("Appraisal round 2 deadline")
+
+
+class ReminderSent(models.Model):
+    """One reminder per person, deadline and lead time: ``send_reminders`` is idempotent."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey("assessments.Round", on_delete=models.CASCADE, related_name="+")
+    deadline = models.CharField(max_length=20, choices=Deadline.choices)
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "round", "deadline", "days_before"], name="reminder_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__in=[d.value for d in Deadline]),
+                name="reminder_deadline_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.deadline} −{self.days_before}"

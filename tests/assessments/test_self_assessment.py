@@ -398,7 +398,7 @@ def test_lock_deadlines_spares_a_unit_with_an_extension(
     services.grant_extension(
         assessment,
         by=secretariat_lead,
-        until=timezone.now() + datetime.timedelta(days=1),
+        until=open_round.self_assessment_deadline + datetime.timedelta(days=1),
         reason="Lũ lụt",
     )
     Round.objects.filter(pk=open_round.pk).update(
@@ -452,3 +452,98 @@ def test_the_workspace_runs_the_same_number_of_queries_for_10_and_120_leaves(
             assert client.get(url).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_survey_leaf_refuses_any_unit_input_even_not_applicable(
+    focal: Any, assessment: UnitAssessment
+) -> None:
+    # 3.6 is a survey leaf that allows N/A in the departments' set.
+    response = save(client_for(focal), assessment, "3.6", not_applicable="on", na_reason="Không có")
+    assert response.status_code == 422
+    assert not item(assessment, "3.6").not_applicable
+
+
+def test_a_conflict_keeps_everything_the_user_typed(
+    focal: Any, leader: Any, assessment: UnitAssessment
+) -> None:
+    save(client_for(focal), assessment, "1.1.1", value="có", version=0)
+    response = save(
+        client_for(leader),
+        assessment,
+        "1.1.1",
+        value="không",
+        note="Ghi chú dài của lãnh đạo",
+        no_evidence_reason="Văn bản đang trình ký",
+        version=0,
+    )
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "Ghi chú dài của lãnh đạo" in body and "Văn bản đang trình ký" in body
+
+
+def test_an_extension_must_end_after_the_rounds_deadline(
+    secretariat_lead: Any, assessment: UnitAssessment, open_round: Round
+) -> None:
+    with pytest.raises(services.ServiceError):
+        services.grant_extension(
+            assessment,
+            by=secretariat_lead,
+            until=open_round.self_assessment_deadline - datetime.timedelta(days=1),
+            reason="Sớm hơn",
+        )
+
+
+def test_a_returned_unit_can_write_again_within_its_extension(
+    secretariat_lead: Any, focal: Any, assessment: UnitAssessment, open_round: Round
+) -> None:
+    UnitAssessment.objects.filter(pk=assessment.pk).update(
+        state=AssessmentState.SUBMITTED, submitted_at=timezone.now()
+    )
+    services.grant_extension(
+        assessment,
+        by=secretariat_lead,
+        until=open_round.self_assessment_deadline + datetime.timedelta(days=3),
+        reason="Bổ sung hồ sơ",
+    )
+    Round.objects.filter(pk=open_round.pk).update(
+        self_assessment_deadline=timezone.now() - datetime.timedelta(hours=1)
+    )
+    services.return_to_draft(
+        UnitAssessment.objects.get(pk=assessment.pk), by=secretariat_lead, reason="Bổ sung mục 3"
+    )
+    assert save(client_for(focal), assessment, "1.1.1", value="có").status_code == 200
+
+
+def test_lock_deadlines_leaves_past_rounds_alone_for_units_created_later(
+    assessment: UnitAssessment, open_round: Round, groups: Any
+) -> None:
+    from assessments.models import Unit
+
+    Round.objects.filter(pk=open_round.pk).update(
+        self_assessment_deadline=timezone.now() - datetime.timedelta(minutes=5)
+    )
+    services.lock_deadlines()
+    count = UnitAssessment.objects.count()
+    Unit.objects.create(code="SMOI", name="Sở mới thành lập", group=groups["SO"])
+    services.lock_deadlines()
+    assert UnitAssessment.objects.count() == count
+
+
+def test_an_assignment_removal_with_a_bad_id_is_404(focal: Any, assessment: UnitAssessment) -> None:
+    response = client_for(focal).post(reverse("assignments", args=[2016, "STP"]), {"remove": "abc"})
+    assert response.status_code == 404
+
+
+def test_nobody_opens_a_unit_before_the_round_opens(
+    appraiser: Any, groups: Any, units: Any, db: None
+) -> None:
+    from tests.conftest import criteria_rows
+
+    prepared = Round.objects.create(year=2020)
+    services.import_criteria_set(
+        prepared, groups["SO"], criteria_rows("criteria-departments.csv"), by=None
+    )
+    assert (
+        client_for(appraiser).get(reverse("unit_workspace", args=[2020, "STP"])).status_code == 404
+    )
+    assert not UnitAssessment.objects.filter(round=prepared).exists()
