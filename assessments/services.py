@@ -17,7 +17,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from councils.models import StaffMembership, StaffRole
+from councils.models import Notification, StaffMembership, StaffRole
 
 from . import scoring
 from .importers import CriterionRow, UnitRow, criteria_rows
@@ -466,12 +466,19 @@ def save_item(item: ItemScore, entry: ItemInput, *, by: User, expected_version: 
 # --- assignments, sign-off, deadlines -------------------------------------------------------------
 
 
-def notify(recipients: Sequence[User], subject: str, body: str) -> None:
-    """E-mail people once the transaction commits (nobody is told about a rolled-back change)."""
-    addresses = sorted({user.email for user in recipients if user.email})
+def notify(recipients: Sequence[User], subject: str, body: str, *, url: str = "") -> None:
+    """Tell people in the in-app inbox and by e-mail once the transaction commits (nobody is
+    told about a rolled-back change)."""
+    people = {user.pk: user for user in recipients}
+    Notification.objects.bulk_create(
+        Notification(user=user, subject=subject[:300], body=body, url=url)
+        for user in people.values()
+    )
+    addresses = sorted({user.email for user in people.values() if user.email})
     if not addresses:
         return
-    transaction.on_commit(lambda: send_mail(subject, body, None, addresses, fail_silently=False))
+    text = f"{body}\n\n{settings.PORTAL_URL.rstrip('/')}{url}" if url else body
+    transaction.on_commit(lambda: send_mail(subject, text, None, addresses, fail_silently=False))
 
 
 def unit_members(unit: Unit, *roles: str) -> list[User]:

@@ -202,3 +202,5 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 
 # The province running the portal, shown in the header and on reports.
 PORTAL_PROVINCE = os.environ.get("CCHC_PROVINCE_NAME", "Tỉnh Minh Phú")
+# The address people open, used in the links of e-mails.
+PORTAL_URL = os.environ.get("CCHC_PORTAL_URL", "http://127.0.0.1:8000")

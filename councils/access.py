@@ -1,0 +1,107 @@
+"""Permission-checked lookups for appraisal (DESIGN §6): who may appraise what."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from assessments.models import AssessmentState, CriteriaSet, Criterion, ItemScore, UnitAssessment
+from assessments.roles import get_roles
+
+from .models import AppraiserAssignment
+
+# A unit sees its appraised scores and comments once round 1 is finished (§6).
+RESULTS_VISIBLE_TO_UNIT = frozenset(
+    {
+        AssessmentState.EXPLANATION_REQUESTED,
+        AssessmentState.EXPLAINED,
+        AssessmentState.APPRAISED,
+        AssessmentState.APPROVED,
+        AssessmentState.PUBLISHED,
+    }
+)
+
+
+def field_code(code: str) -> str:
+    """The top-level field of a criterion code ("3.2.1" → "3")."""
+    return code.split(".", 1)[0]
+
+
+def assigned_fields(user: User | AnonymousUser, assessment: UnitAssessment) -> set[str]:
+    """The field codes of this unit's criteria set that ``user`` appraises (one query).
+
+    An assignment without units covers every unit of the group.
+    """
+    if not user.is_authenticated:
+        return set()
+    codes = set()
+    assignments = AppraiserAssignment.objects.filter(
+        criteria_set_id=assessment.criteria_set_id, appraiser_id=user.pk
+    ).prefetch_related("units")
+    for assignment in assignments.select_related("field"):
+        units = {unit.pk for unit in assignment.units.all()}
+        if not units or assessment.unit_id in units:
+            codes.add(assignment.field.code)
+    return codes
+
+
+def require_appraiser_of(
+    user: User | AnonymousUser, assessment: UnitAssessment, criterion: Criterion
+) -> None:
+    """An appraiser appraises only the fields assigned to them (403 otherwise)."""
+    roles = get_roles(user)
+    if not roles.is_appraiser or field_code(criterion.code) not in assigned_fields(
+        user, assessment
+    ):
+        raise PermissionDenied
+
+
+def get_item_for_appraisal(user: User | AnonymousUser, item_pk: int) -> ItemScore:
+    """An item for an appraiser: 404 for anyone who is not province staff, 403 for staff
+    without the field."""
+    roles = get_roles(user)
+    if not roles.is_province_staff:
+        raise Http404
+    try:
+        item = ItemScore.objects.select_related(
+            "criterion", "assessment__round", "assessment__unit__group", "assessment__criteria_set"
+        ).get(pk=item_pk)
+    except ItemScore.DoesNotExist:
+        raise Http404 from None
+    require_appraiser_of(user, item.assessment, item.criterion)
+    return item
+
+
+def get_field_for_staff(
+    user: User | AnonymousUser, year: int, group: str, code: str
+) -> tuple[CriteriaSet, Criterion]:
+    """A field of a criteria set, for the appraiser assigned to it or the secretariat lead."""
+    roles = get_roles(user)
+    if not roles.is_province_staff:
+        raise Http404
+    try:
+        criteria_set = CriteriaSet.objects.select_related("round", "group").get(
+            round__year=year, group__code=group.upper()
+        )
+        field = criteria_set.criteria.get(code=code, parent__isnull=True)
+    except (CriteriaSet.DoesNotExist, Criterion.DoesNotExist):
+        raise Http404 from None
+    if roles.is_secretariat_lead:
+        return criteria_set, field
+    if (
+        not roles.is_appraiser
+        or not AppraiserAssignment.objects.filter(
+            criteria_set=criteria_set, field=field, appraiser_id=user.pk
+        ).exists()
+    ):
+        raise PermissionDenied
+    return criteria_set, field
+
+
+def results_visible_to(user: User | AnonymousUser, assessment: UnitAssessment) -> bool:
+    """Province staff always see appraisals; the unit only after round 1 is finished."""
+    roles = get_roles(user)
+    if roles.is_province_staff:
+        return True
+    return assessment.unit_id in roles.units and assessment.state in RESULTS_VISIBLE_TO_UNIT

@@ -1,0 +1,4 @@
+"""URLs of the inbox pages."""
+
+
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""URLs of the secretariat pages."""
+
+
+urlpatterns: list = []

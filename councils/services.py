@@ -1,0 +1,564 @@
+"""Appraisal, explanation and re-appraisal (DESIGN §5.2): every write and state transition.
+
+Each function is atomic, re-reads the unit's assessment under a row lock, checks its state,
+records an Event and notifies the people concerned after the commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessments import scoring
+from assessments.models import (
+    AssessmentState,
+    CriteriaSet,
+    Criterion,
+    Event,
+    EventAction,
+    Evidence,
+    ItemScore,
+    Unit,
+    UnitAssessment,
+    UnitRole,
+)
+from assessments.services import (
+    ItemInput,
+    ServiceError,
+    deadline_text,
+    evaluate,
+    notify,
+    secretariat_leads,
+    unit_members,
+)
+
+from .models import AppraiserAssignment, ExplanationRequest
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+ROUND1_STATES = (AssessmentState.SUBMITTED, AssessmentState.APPRAISING)
+
+
+def locked_assessment(assessment: UnitAssessment) -> UnitAssessment:
+    return (
+        UnitAssessment.objects.select_for_update()
+        .select_related("round", "unit", "criteria_set")
+        .get(pk=assessment.pk)
+    )
+
+
+def record(
+    action: str,
+    assessment: UnitAssessment,
+    *,
+    by: User | None,
+    criterion: Criterion | None = None,
+    **detail: Any,
+) -> None:
+    Event.objects.create(
+        actor=by,
+        action=action,
+        round_id=assessment.round_id,
+        unit_id=assessment.unit_id,
+        criterion=criterion,
+        reason=detail.pop("reason", ""),
+        detail=detail,
+    )
+
+
+def transition(
+    assessment: UnitAssessment, old: str, new: str, *, by: User | None, action: str
+) -> None:
+    """Move the state with a conditional UPDATE: a second, concurrent request finds 0 rows."""
+    changed = UnitAssessment.objects.filter(pk=assessment.pk, state=old).update(
+        state=new, version=F("version") + 1
+    )
+    if changed != 1:
+        raise ServiceError(
+            _("Someone else has just changed the state of %(unit)s; reload the page.")
+            % {"unit": assessment.unit.name}
+        )
+    record(action, assessment, by=by, old=old, new=new)
+    assessment.state = new
+
+
+# --- appraiser assignment --------------------------------------------------------------------
+
+
+@transaction.atomic
+def assign_appraisers(
+    criteria_set: CriteriaSet,
+    field: Criterion,
+    appraiser: User,
+    *,
+    by: User,
+    units: Iterable[Unit] = (),
+) -> AppraiserAssignment:
+    """The secretariat lead gives an appraiser a field, for every unit or only some."""
+    if field.criteria_set_id != criteria_set.pk or field.parent_id is not None:
+        raise ServiceError(_("Choose a field (a top-level row) of this criteria set."))
+    from councils.models import StaffMembership, StaffRole
+
+    if not StaffMembership.objects.filter(user=appraiser, role=StaffRole.APPRAISER).exists():
+        raise ServiceError(_("Only members of the appraisal team can be assigned."))
+    assignment, _created = AppraiserAssignment.objects.update_or_create(
+        criteria_set=criteria_set, field=field, appraiser=appraiser, defaults={"assigned_by": by}
+    )
+    chosen = [unit for unit in units if unit.group_id == criteria_set.group_id]
+    assignment.units.set(chosen)
+    Event.objects.create(
+        actor=by,
+        action=EventAction.APPRAISERS_ASSIGNED,
+        round_id=criteria_set.round_id,
+        criterion=field,
+        detail={"appraiser": appraiser.username, "units": sorted(u.code for u in chosen)},
+    )
+    notify(
+        [appraiser],
+        _("[PAR index %(year)s] You appraise field %(code)s")
+        % {"year": criteria_set.round.year, "code": field.code},
+        _("You have been assigned to appraise field %(code)s “%(title)s” of %(group)s%(units)s.")
+        % {
+            "code": field.code,
+            "title": field.title,
+            "group": criteria_set.group.name,
+            "units": (" (" + ", ".join(u.name for u in chosen) + ")") if chosen else "",
+        },
+        url=reverse(
+            "appraisal_field", args=[criteria_set.round.year, criteria_set.group.code, field.code]
+        ),
+    )
+    return assignment
+
+
+# --- appraisal -------------------------------------------------------------------------------
+
+
+def appraisal_state(item: ItemScore) -> dict[str, Any]:
+    return {
+        "value": item.appraisal1_value,
+        "score": None if item.appraisal1_score is None else str(item.appraisal1_score),
+        "not_applicable": item.appraisal1_na,
+        "comment": item.appraisal1_comment,
+        "explanation_required": item.explanation_required,
+    }
+
+
+def reappraisal_state(item: ItemScore) -> dict[str, Any]:
+    return {
+        "value": item.appraisal2_value,
+        "score": None if item.appraisal2_score is None else str(item.appraisal2_score),
+        "not_applicable": item.appraisal2_na,
+        "comment": item.appraisal2_comment,
+    }
+
+
+def appraised_values(
+    criterion: Criterion, value: str, not_applicable: bool, comment: str
+) -> tuple[str, Any]:
+    """The same checks as the unit's input (§4.1); an accepted N/A needs the reason."""
+    if criterion.method == scoring.SURVEY:
+        raise ServiceError(
+            _("Item %(code)s is scored by the sociological survey, not appraised.")
+            % {"code": criterion.code}
+        )
+    if not_applicable:
+        entry = ItemInput(not_applicable=True, na_reason=comment)
+    else:
+        entry = ItemInput(value=value)
+        if not value.strip():
+            raise ServiceError(
+                _("Item %(code)s: enter the appraised value, or accept the self score.")
+                % {"code": criterion.code}
+            )
+    return evaluate(criterion, entry)
+
+
+@transaction.atomic
+def save_appraisal(
+    item: ItemScore,
+    *,
+    by: User,
+    value: str,
+    not_applicable: bool = False,
+    comment: str = "",
+) -> ItemScore:
+    """Round-1 appraisal of one item (or round 2 when the unit has explained, §5.2)."""
+    assessment = locked_assessment(item.assessment)
+    if assessment.state == AssessmentState.EXPLAINED:
+        return _save_reappraisal(
+            assessment, item, by=by, value=value, not_applicable=not_applicable, comment=comment
+        )
+    if assessment.state not in ROUND1_STATES:
+        raise ServiceError(
+            _("%(unit)s is not open for appraisal (%(state)s).")
+            % {"unit": assessment.unit.name, "state": assessment.get_state_display()}
+        )
+    canonical, points = appraised_values(item.criterion, value, not_applicable, comment)
+    if assessment.state == AssessmentState.SUBMITTED:
+        transition(
+            assessment,
+            AssessmentState.SUBMITTED,
+            AssessmentState.APPRAISING,
+            by=by,
+            action=EventAction.APPRAISAL_STARTED,
+        )
+    current = ItemScore.objects.get(pk=item.pk)
+    old = appraisal_state(current)
+    ItemScore.objects.filter(pk=item.pk).update(
+        appraisal1_value=canonical,
+        appraisal1_score=points,
+        appraisal1_na=not_applicable,
+        appraisal1_comment=comment.strip(),
+        appraisal1_at=timezone.now(),
+        appraisal1_by=by,
+        version=F("version") + 1,
+    )
+    saved = ItemScore.objects.select_related("criterion", "appraisal1_by").get(pk=item.pk)
+    record(
+        EventAction.APPRAISED,
+        assessment,
+        by=by,
+        criterion=item.criterion,
+        old=old,
+        new=appraisal_state(saved),
+    )
+    saved.assessment = assessment
+    return saved
+
+
+def _save_reappraisal(
+    assessment: UnitAssessment,
+    item: ItemScore,
+    *,
+    by: User,
+    value: str,
+    not_applicable: bool,
+    comment: str,
+) -> ItemScore:
+    current = ItemScore.objects.get(pk=item.pk)
+    if not current.explanation_required:
+        raise ServiceError(
+            _("Only items flagged for explanation are re-appraised in round 2; %(code)s was not.")
+            % {"code": item.criterion.code}
+        )
+    canonical, points = appraised_values(item.criterion, value, not_applicable, comment)
+    old = reappraisal_state(current)
+    ItemScore.objects.filter(pk=item.pk).update(
+        appraisal2_value=canonical,
+        appraisal2_score=points,
+        appraisal2_na=not_applicable,
+        appraisal2_comment=comment.strip(),
+        appraisal2_at=timezone.now(),
+        appraisal2_by=by,
+        version=F("version") + 1,
+    )
+    saved = ItemScore.objects.select_related("criterion", "appraisal2_by").get(pk=item.pk)
+    record(
+        EventAction.REAPPRAISED,
+        assessment,
+        by=by,
+        criterion=item.criterion,
+        old=old,
+        new=reappraisal_state(saved),
+    )
+    saved.assessment = assessment
+    return saved
+
+
+def accept_self_score(item: ItemScore, *, by: User, comment: str = "") -> ItemScore:
+    """ "Accept the self score" in one click: the appraisal takes the unit's value or N/A."""
+    if item.not_applicable:
+        return save_appraisal(
+            item, by=by, value="", not_applicable=True, comment=comment or item.na_reason
+        )
+    if item.self_score is None:
+        raise ServiceError(
+            _("Item %(code)s has no self score to accept; enter the appraised value.")
+            % {"code": item.criterion.code}
+        )
+    return save_appraisal(item, by=by, value=item.self_value, comment=comment)
+
+
+@transaction.atomic
+def bulk_accept(
+    assessment: UnitAssessment,
+    items: Sequence[ItemScore],
+    evidence_counts: dict[int, int],
+    *,
+    by: User,
+) -> int:
+    """Accept every given item that has a self score and evidence (or an N/A) and is not yet
+    appraised; the rest is left for a closer look."""
+    accepted = 0
+    for item in items:
+        if item.is_appraised or item.criterion.method == scoring.SURVEY:
+            continue
+        if item.not_applicable or (item.self_score is not None and evidence_counts.get(item.pk)):
+            item.assessment = assessment
+            accept_self_score(item, by=by)
+            accepted += 1
+    return accepted
+
+
+@transaction.atomic
+def flag_explanation(item: ItemScore, question: str, *, by: User) -> ItemScore:
+    """Ask the unit to explain an item (round 1 only); an empty question removes the flag."""
+    assessment = locked_assessment(item.assessment)
+    if assessment.state not in ROUND1_STATES:
+        raise ServiceError(_("Explanations can only be requested during appraisal round 1."))
+    question = question.strip()
+    if question:
+        ExplanationRequest.objects.update_or_create(
+            item=item, defaults={"question": question, "asked_by": by, "asked_at": timezone.now()}
+        )
+    else:
+        ExplanationRequest.objects.filter(item=item).delete()
+    ItemScore.objects.filter(pk=item.pk).update(explanation_required=bool(question))
+    record(
+        EventAction.EXPLANATION_FLAGGED,
+        assessment,
+        by=by,
+        criterion=item.criterion,
+        question=question,
+    )
+    item.explanation_required = bool(question)
+    return item
+
+
+def unappraised(assessment: UnitAssessment) -> list[Criterion]:
+    return [
+        item.criterion
+        for item in ItemScore.objects.filter(assessment=assessment, appraisal1_at__isnull=True)
+        .exclude(criterion__method=scoring.SURVEY)
+        .select_related("criterion")
+        .order_by("criterion__position")
+    ]
+
+
+@transaction.atomic
+def finish_round1(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
+    """The secretariat lead closes round 1: every leaf appraised; flagged items go to the unit."""
+    locked = locked_assessment(assessment)
+    if locked.state != AssessmentState.APPRAISING:
+        raise ServiceError(
+            _(
+                "Round 1 of %(unit)s cannot be finished now (%(state)s); it may have been finished already."
+            )
+            % {"unit": locked.unit.name, "state": locked.get_state_display()}
+        )
+    missing = unappraised(locked)
+    if missing:
+        raise ServiceError(
+            _("Round 1 cannot be finished: %(count)s item(s) are not appraised yet: %(codes)s.")
+            % {"count": len(missing), "codes": ", ".join(c.code for c in missing)}
+        )
+    flagged = ItemScore.objects.filter(assessment=locked, explanation_required=True).count()
+    new = AssessmentState.EXPLANATION_REQUESTED if flagged else AssessmentState.APPRAISED
+    transition(locked, AssessmentState.APPRAISING, new, by=by, action=EventAction.ROUND1_FINISHED)
+    url = reverse(
+        "unit_explanations" if flagged else "unit_workspace",
+        args=[locked.round.year, locked.unit.code],
+    )
+    if flagged:
+        body = _(
+            "Appraisal round 1 of %(unit)s is finished. %(count)s item(s) need your explanation before %(deadline)s."
+        ) % {
+            "unit": locked.unit.name,
+            "count": flagged,
+            "deadline": deadline_text(locked.round.explanation_deadline),
+        }
+        subject = _("[PAR index %(year)s] Explanation requested") % {"year": locked.round.year}
+    else:
+        body = _("Appraisal of %(unit)s is finished; the appraised scores are in the portal.") % {
+            "unit": locked.unit.name
+        }
+        subject = _("[PAR index %(year)s] Appraisal round 1 finished") % {"year": locked.round.year}
+    notify(unit_members(locked.unit, UnitRole.LEADER, UnitRole.FOCAL), subject, body, url=url)
+    return locked
+
+
+# --- explanation -----------------------------------------------------------------------------
+
+
+def check_explanation_open(
+    assessment: UnitAssessment, now: datetime.datetime | None = None
+) -> None:
+    now = now or timezone.now()
+    if assessment.state != AssessmentState.EXPLANATION_REQUESTED:
+        raise ServiceError(
+            _("Explanations are not open for %(unit)s.") % {"unit": assessment.unit.name}
+        )
+    deadline = assessment.round.explanation_deadline
+    if deadline is not None and now >= deadline:
+        raise ServiceError(
+            _("The explanation deadline (%(deadline)s) has passed.")
+            % {"deadline": deadline_text(deadline)}
+        )
+
+
+@transaction.atomic
+def answer_explanation(
+    item: ItemScore, answer: str, *, by: User, evidence: Iterable[Evidence] = ()
+) -> ExplanationRequest:
+    """The unit answers one flagged question, with supplementary evidence from its library."""
+    assessment = locked_assessment(item.assessment)
+    check_explanation_open(assessment)
+    request = ExplanationRequest.objects.filter(item_id=item.pk).first()
+    if (
+        request is None
+        or not ItemScore.objects.filter(pk=item.pk, explanation_required=True).exists()
+    ):
+        raise ServiceError(
+            _("Item %(code)s was not flagged for explanation; only flagged items are answered.")
+            % {"code": item.criterion.code}
+        )
+    if not answer.strip():
+        raise ServiceError(
+            _("Write the explanation for item %(code)s.") % {"code": item.criterion.code}
+        )
+    documents = [
+        d for d in evidence if d.unit_id == assessment.unit_id and d.round_id == assessment.round_id
+    ]
+    request.answer = answer.strip()
+    request.answered_by = by
+    request.answered_at = timezone.now()
+    request.save(update_fields=["answer", "answered_by", "answered_at"])
+    request.evidence.set(documents)
+    record(
+        EventAction.EXPLANATION_ANSWERED,
+        assessment,
+        by=by,
+        criterion=item.criterion,
+        answer=request.answer,
+        evidence=[d.pk for d in documents],
+    )
+    return request
+
+
+@transaction.atomic
+def submit_explanations(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
+    """The unit leader sends every answer at once (§5.2 explanation_requested → explained)."""
+    locked = locked_assessment(assessment)
+    check_explanation_open(locked)
+    unanswered = list(
+        ExplanationRequest.objects.filter(
+            item__assessment=locked, item__explanation_required=True, answered_at__isnull=True
+        )
+        .select_related("item__criterion")
+        .order_by("item__criterion__position")
+    )
+    if unanswered:
+        raise ServiceError(
+            _("Answer every question before submitting; still open: %(codes)s.")
+            % {"codes": ", ".join(r.item.criterion.code for r in unanswered)}
+        )
+    transition(
+        locked,
+        AssessmentState.EXPLANATION_REQUESTED,
+        AssessmentState.EXPLAINED,
+        by=by,
+        action=EventAction.EXPLANATIONS_SUBMITTED,
+    )
+    notify_explained(locked)
+    return locked
+
+
+def notify_explained(assessment: UnitAssessment) -> None:
+    flagged_fields = {
+        code.split(".")[0]
+        for code in ItemScore.objects.filter(
+            assessment=assessment, explanation_required=True
+        ).values_list("criterion__code", flat=True)
+    }
+    appraisers = [
+        a.appraiser
+        for a in AppraiserAssignment.objects.filter(
+            criteria_set_id=assessment.criteria_set_id, field__code__in=flagged_fields
+        ).select_related("appraiser")
+    ]
+    notify(
+        [*secretariat_leads(), *appraisers],
+        _("[PAR index %(year)s] %(unit)s submitted its explanations")
+        % {"year": assessment.round.year, "unit": assessment.unit.name},
+        _("%(unit)s has answered the explanation requests; the flagged items can be re-appraised.")
+        % {"unit": assessment.unit.name},
+        url=reverse("appraisal_unit", args=[assessment.round.year, assessment.unit.code]),
+    )
+
+
+def lock_explanations(now: datetime.datetime | None = None) -> int:
+    """At the explanation deadline, whatever was answered goes to round 2 (§5.2). Idempotent."""
+    now = now or timezone.now()
+    count = 0
+    due = UnitAssessment.objects.filter(
+        state=AssessmentState.EXPLANATION_REQUESTED, round__explanation_deadline__lte=now
+    ).select_related("round", "unit")
+    for assessment in due:
+        with transaction.atomic():
+            changed = UnitAssessment.objects.filter(
+                Q(pk=assessment.pk, state=AssessmentState.EXPLANATION_REQUESTED)
+            ).update(state=AssessmentState.EXPLAINED, version=F("version") + 1)
+            if changed:
+                record(
+                    EventAction.EXPLANATIONS_LOCKED,
+                    assessment,
+                    by=None,
+                    old=AssessmentState.EXPLANATION_REQUESTED,
+                    new=AssessmentState.EXPLAINED,
+                )
+                notify_explained(assessment)
+                count += 1
+    return count
+
+
+# --- round 2 ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def finish_round2(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
+    """The secretariat lead closes round 2 once every flagged item is re-appraised."""
+    locked = locked_assessment(assessment)
+    if locked.state != AssessmentState.EXPLAINED:
+        raise ServiceError(
+            _(
+                "Round 2 of %(unit)s cannot be finished now (%(state)s); it may have been finished already."
+            )
+            % {"unit": locked.unit.name, "state": locked.get_state_display()}
+        )
+    missing = [
+        item.criterion.code
+        for item in ItemScore.objects.filter(
+            assessment=locked, explanation_required=True, appraisal2_at__isnull=True
+        ).select_related("criterion")
+    ]
+    if missing:
+        raise ServiceError(
+            _("Round 2 cannot be finished: flagged item(s) %(codes)s are not re-appraised yet.")
+            % {"codes": ", ".join(sorted(missing))}
+        )
+    transition(
+        locked,
+        AssessmentState.EXPLAINED,
+        AssessmentState.APPRAISED,
+        by=by,
+        action=EventAction.ROUND2_FINISHED,
+    )
+    notify(
+        unit_members(locked.unit, UnitRole.LEADER, UnitRole.FOCAL),
+        _("[PAR index %(year)s] Appraisal finished") % {"year": locked.round.year},
+        _(
+            "Appraisal round 2 of %(unit)s is finished; the final appraised scores are in the portal."
+        )
+        % {"unit": locked.unit.name},
+        url=reverse("unit_workspace", args=[locked.round.year, locked.unit.code]),
+    )
+    return locked

@@ -1,0 +1,388 @@
+"""Appraisal workspaces (one field across all units; one unit item by item), the lead's
+round transitions, and the unit's explanation page (DESIGN §5.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assessments import access as unit_access
+from assessments import scoring
+from assessments.models import (
+    AssessmentState,
+    Criterion,
+    Evidence,
+    EvidenceLink,
+    ItemScore,
+    UnitRole,
+)
+from assessments.roles import get_roles
+from assessments.services import ServiceError
+
+from . import access, services
+from .models import AppraiserAssignment, ExplanationRequest
+
+APPRAISABLE = (
+    AssessmentState.SUBMITTED,
+    AssessmentState.APPRAISING,
+    AssessmentState.EXPLANATION_REQUESTED,
+    AssessmentState.EXPLAINED,
+    AssessmentState.APPRAISED,
+)
+
+
+@dataclass
+class Line:
+    """One item on an appraisal page: the unit's side, the appraisal side, and what the user
+    may do with it."""
+
+    item: ItemScore
+    links: list[EvidenceLink]
+    can_appraise: bool
+    round2: bool
+
+    @property
+    def criterion(self) -> Criterion:
+        return self.item.criterion
+
+    @property
+    def unit(self) -> Any:
+        return self.item.assessment.unit
+
+    @property
+    def levels(self) -> list[str]:
+        c = self.item.criterion
+        params = scoring.parse_params(c.method, c.params, c.max_points)
+        return (
+            [label for label, _p in params.levels]
+            if isinstance(params, scoring.ChoiceParams)
+            else []
+        )
+
+
+def items_with_context() -> Any:
+    """Items with what an appraisal line shows, in a fixed number of queries."""
+    return ItemScore.objects.select_related(
+        "criterion",
+        "assessment__unit",
+        "assessment__round",
+        "appraisal1_by",
+        "appraisal2_by",
+        "explanation",
+    ).prefetch_related(
+        Prefetch("evidence_links", queryset=EvidenceLink.objects.select_related("evidence")),
+        "explanation__evidence",
+    )
+
+
+def line_for(item: ItemScore, can: bool) -> Line:
+    state = item.assessment.state
+    round2 = state == AssessmentState.EXPLAINED
+    editable = can and (
+        state in (AssessmentState.SUBMITTED, AssessmentState.APPRAISING)
+        or (round2 and item.explanation_required)
+    )
+    return Line(item, list(item.evidence_links.all()), editable, round2)
+
+
+@login_required
+@require_GET
+def appraisal_home(request: HttpRequest) -> HttpResponse:
+    """An appraiser's assignments with progress; the lead sees every field of every set."""
+    roles = get_roles(request.user)
+    if not roles.is_province_staff:
+        raise PermissionDenied
+    assignments = AppraiserAssignment.objects.select_related(
+        "criteria_set__round", "criteria_set__group", "field"
+    )
+    if not roles.is_secretariat_lead:
+        assignments = assignments.filter(appraiser_id=request.user.pk)
+    rows = list(
+        assignments.select_related("appraiser").order_by(
+            "-criteria_set__round__year", "criteria_set__group__position", "field__position"
+        )
+    )
+    # Appraisal progress per (criteria set, field), from one query over the items.
+    counts = (
+        ItemScore.objects.filter(
+            assessment__criteria_set__in={a.criteria_set_id for a in rows},
+            assessment__state__in=APPRAISABLE,
+        )
+        .exclude(criterion__method=scoring.SURVEY)
+        .values_list("assessment__criteria_set_id", "criterion__code", "appraisal1_at")
+    )
+    totals: dict[tuple[int, str], list[int]] = {}
+    for set_id, code, appraised_at in counts:
+        entry = totals.setdefault((set_id, code.split(".")[0]), [0, 0])
+        entry[0] += 1
+        entry[1] += appraised_at is not None
+    return render(
+        request,
+        "councils/appraisal_home.html",
+        {
+            "rows": [(a, *totals.get((a.criteria_set_id, a.field.code), [0, 0])) for a in rows],
+        },
+    )
+
+
+@login_required
+@require_GET
+def appraisal_field(request: HttpRequest, year: int, group: str, field: str) -> HttpResponse:
+    """One field across all units: for each item, every unit's self score, evidence and the
+    appraisal input, so an appraiser applies the rule the same way everywhere."""
+    criteria_set, field_node = access.get_field_for_staff(request.user, year, group, field)
+    roles = get_roles(request.user)
+    assignment_units: set[int] | None = None
+    if not roles.is_secretariat_lead:
+        assignment = AppraiserAssignment.objects.prefetch_related("units").get(
+            criteria_set=criteria_set, field=field_node, appraiser_id=request.user.pk
+        )
+        assignment_units = {u.pk for u in assignment.units.all()} or None
+    items = (
+        items_with_context()
+        .filter(
+            assessment__criteria_set=criteria_set,
+            assessment__state__in=APPRAISABLE,
+            criterion__code__startswith=f"{field_node.code}.",
+        )
+        .exclude(criterion__method=scoring.SURVEY)
+    )
+    if assignment_units is not None:
+        items = items.filter(assessment__unit_id__in=assignment_units)
+    can = (
+        roles.is_appraiser
+        and AppraiserAssignment.objects.filter(
+            criteria_set=criteria_set, field=field_node, appraiser_id=request.user.pk
+        ).exists()
+    )
+    by_criterion: dict[int, list[Line]] = {}
+    criteria: dict[int, Criterion] = {}
+    for item in items.order_by("criterion__position", "assessment__unit__name"):
+        criteria[item.criterion_id] = item.criterion
+        by_criterion.setdefault(item.criterion_id, []).append(line_for(item, can))
+    groups = [(criteria[cid], lines) for cid, lines in by_criterion.items()]
+    return render(
+        request,
+        "councils/appraisal_field.html",
+        {"criteria_set": criteria_set, "field": field_node, "groups": groups},
+    )
+
+
+@login_required
+@require_GET
+def appraisal_unit(request: HttpRequest, year: int, unit: str) -> HttpResponse:
+    """One unit, item by item: self score beside appraisal, with the lead's round actions."""
+    assessment = unit_access.get_assessment_for_user(request.user, year, unit)
+    roles = get_roles(request.user)
+    if not roles.is_province_staff:
+        raise PermissionDenied  # the unit itself reads its results on its explanation page
+    fields = access.assigned_fields(request.user, assessment) if roles.is_appraiser else set()
+    items = (
+        items_with_context().filter(assessment=assessment).exclude(criterion__method=scoring.SURVEY)
+    )
+    lines = [
+        line_for(item, access.field_code(item.criterion.code) in fields)
+        for item in items.order_by("criterion__position")
+    ]
+    for line in lines:
+        line.item.assessment = assessment
+    appraised = sum(1 for line in lines if line.item.is_appraised)
+    return render(
+        request,
+        "councils/appraisal_unit.html",
+        {
+            "assessment": assessment,
+            "lines": lines,
+            "appraised": appraised,
+            "flagged": sum(1 for line in lines if line.item.explanation_required),
+            "is_lead": roles.is_secretariat_lead,
+            "fields": sorted(fields),
+        },
+    )
+
+
+@login_required
+@require_POST
+def appraise_item(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save, accept or flag one item; htmx re-renders the line in place."""
+    item = access.get_item_for_appraisal(request.user, pk)
+    by = cast(User, request.user)
+    action = request.POST.get("action", "save")
+    error = None
+    status = 200
+    try:
+        if action == "accept":
+            services.accept_self_score(item, by=by, comment=request.POST.get("comment", "")[:2000])
+        elif action == "flag":
+            services.flag_explanation(item, request.POST.get("question", "")[:2000], by=by)
+        else:
+            services.save_appraisal(
+                item,
+                by=by,
+                value=request.POST.get("value", "")[:200],
+                not_applicable=request.POST.get("not_applicable") == "on",
+                comment=request.POST.get("comment", "")[:2000],
+            )
+    except ServiceError as refused:
+        error, status = refused.message, 422
+    fresh = items_with_context().get(pk=item.pk)
+    line = line_for(fresh, True)
+    if not getattr(request, "htmx", False):
+        if error:
+            messages.error(request, error)
+        return redirect(
+            "appraisal_unit", year=fresh.assessment.round.year, unit=fresh.assessment.unit.code
+        )
+    context = {
+        "line": line,
+        "error": error,
+        "typed": request.POST if error else None,
+        "show_unit": request.POST.get("show_unit") == "1",
+    }
+    return render(request, "councils/includes/appraisal_line.html", context, status=status)
+
+
+@login_required
+@require_POST
+def bulk_accept(request: HttpRequest, year: int, unit: str) -> HttpResponse:
+    """Accept every item of the appraiser's fields that has a self score and evidence."""
+    assessment = unit_access.get_assessment_for_user(request.user, year, unit)
+    fields = access.assigned_fields(request.user, assessment)
+    if not get_roles(request.user).is_appraiser or not fields:
+        raise PermissionDenied
+    items = [
+        item
+        for item in ItemScore.objects.filter(assessment=assessment).select_related("criterion")
+        if access.field_code(item.criterion.code) in fields
+    ]
+    counts = dict(
+        EvidenceLink.objects.filter(item__assessment=assessment)
+        .values("item_id")
+        .annotate(n=Count("pk"))
+        .values_list("item_id", "n")
+    )
+    try:
+        accepted = services.bulk_accept(assessment, items, counts, by=cast(User, request.user))
+        messages.success(request, _n_accepted(accepted))
+    except ServiceError as refused:
+        messages.error(request, refused.message)
+    return redirect("appraisal_unit", year=year, unit=unit)
+
+
+def _n_accepted(count: int) -> str:
+    from django.utils.translation import ngettext
+
+    return ngettext(
+        "%(count)s item accepted with its self score.",
+        "%(count)s items accepted with their self scores.",
+        count,
+    ) % {"count": count}
+
+
+@login_required
+@require_POST
+def finish_round(request: HttpRequest, year: int, unit: str) -> HttpResponse:
+    """The secretariat lead finishes round 1 or round 2 of a unit."""
+    assessment = unit_access.get_assessment_for_user(request.user, year, unit)
+    if not get_roles(request.user).is_secretariat_lead:
+        raise PermissionDenied
+    from django.utils.translation import gettext as _
+
+    try:
+        if request.POST.get("round") == "2":
+            services.finish_round2(assessment, by=cast(User, request.user))
+            messages.success(
+                request, _("Round 2 finished; the unit is appraised and has been notified.")
+            )
+        else:
+            done = services.finish_round1(assessment, by=cast(User, request.user))
+            messages.success(
+                request,
+                _("Round 1 finished; the unit has been asked to explain the flagged items.")
+                if done.state == AssessmentState.EXPLANATION_REQUESTED
+                else _("Round 1 finished; the unit is appraised and has been notified."),
+            )
+    except ServiceError as refused:
+        messages.error(request, refused.message)
+    return redirect("appraisal_unit", year=year, unit=unit)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unit_explanations(request: HttpRequest, year: int, unit: str) -> HttpResponse:
+    """The unit sees its appraised scores and comments, answers each flagged question with
+    text and supplementary evidence, and its leader submits the answers."""
+    assessment = unit_access.get_assessment_for_user(request.user, year, unit)
+    role = unit_access.unit_role(request.user, assessment)
+    if not access.results_visible_to(request.user, assessment):
+        raise PermissionDenied
+    from django.utils.translation import gettext as _
+
+    status = 200
+    if request.method == "POST":
+        if role not in (UnitRole.LEADER, UnitRole.FOCAL):
+            raise PermissionDenied
+        by = cast(User, request.user)
+        try:
+            if request.POST.get("action") == "submit":
+                if role != UnitRole.LEADER:
+                    raise PermissionDenied
+                services.submit_explanations(assessment, by=by)
+                messages.success(
+                    request, _("The explanations have been submitted to the secretariat.")
+                )
+                return redirect("unit_workspace", year=year, unit=unit)
+            item = unit_access.get_item_for_user(
+                request.user, assessment, request.POST.get("code", "")
+            )
+            documents = Evidence.objects.filter(
+                unit_id=assessment.unit_id,
+                round_id=assessment.round_id,
+                pk__in=[int(pk) for pk in request.POST.getlist("evidence") if pk.isdigit()],
+            )
+            services.answer_explanation(
+                item, request.POST.get("answer", "")[:5000], by=by, evidence=documents
+            )
+            messages.success(
+                request, _("Answer saved for item %(code)s.") % {"code": item.criterion.code}
+            )
+            return redirect("unit_explanations", year=year, unit=unit)
+        except ServiceError as refused:
+            messages.error(request, refused.message)
+            status = 422
+    requests = list(
+        ExplanationRequest.objects.filter(item__assessment=assessment)
+        .select_related("item__criterion", "asked_by", "answered_by")
+        .prefetch_related("evidence")
+        .order_by("item__criterion__position")
+    )
+    appraised = list(
+        ItemScore.objects.filter(assessment=assessment, appraisal1_at__isnull=False)
+        .select_related("criterion")
+        .order_by("criterion__position")
+    )
+    library = list(
+        Evidence.objects.filter(unit_id=assessment.unit_id, round_id=assessment.round_id)
+    )
+    return render(
+        request,
+        "councils/unit_explanations.html",
+        {
+            "assessment": assessment,
+            "requests": requests,
+            "appraised": appraised,
+            "library": library,
+            "role": role,
+            "is_open": assessment.state == AssessmentState.EXPLANATION_REQUESTED,
+        },
+        status=status,
+    )
