@@ -39,7 +39,7 @@ from .models import (
     Round,
     UnitAssessment,
 )
-from .services import ServiceError, lock_for_write
+from .services import ServiceError, lock_for_upload, lock_for_write
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -262,7 +262,7 @@ def add_evidence(
     """
     if not uploads:
         raise ServiceError(_("Choose at least one file to upload."))
-    locked = lock_for_write(assessment)
+    locked = lock_for_upload(assessment)
     entries = [as_upload(entry) for entry in uploads]
     problems: dict[int, str] = {}
     checked: list[tuple[Upload, DetectedType, str]] = []  # (entry, type, SHA-256)

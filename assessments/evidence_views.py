@@ -137,7 +137,7 @@ def evidence_library(request: HttpRequest, year: int, unit: str) -> HttpResponse
             "assessment": assessment,
             "documents": list(evidence.library(assessment)),
             "formset": formset,
-            "can_upload": is_open and role in UPLOADERS,
+            "can_upload": assessment.accepts_uploads() and role in UPLOADERS,
             "can_manage": is_open and role in WRITERS,
             "is_open": is_open,
             "max_mb": evidence.megabytes(settings.EVIDENCE_MAX_BYTES),

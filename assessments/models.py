@@ -448,6 +448,17 @@ class UnitAssessment(models.Model):
             and (deadline is None or now < deadline)
         )
 
+    def accepts_uploads(self, now: datetime.datetime | None = None) -> bool:
+        """Evidence can be added while the unit may write, and also while it answers
+        explanation requests (supplementary evidence, §5.2)."""
+        now = now or timezone.now()
+        if self.is_open(now):
+            return True
+        deadline = self.round.explanation_deadline
+        return self.state == AssessmentState.EXPLANATION_REQUESTED and (
+            deadline is None or now < deadline
+        )
+
 
 class ItemScore(models.Model):
     """One leaf for one unit: what the unit entered and the self score computed from it."""

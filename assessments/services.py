@@ -336,6 +336,17 @@ def lock_for_write(
     return locked
 
 
+def lock_for_upload(assessment: UnitAssessment) -> UnitAssessment:
+    """Like ``lock_for_write``, but also lets a unit add supplementary evidence while it
+    answers explanation requests (§5.2)."""
+    locked = (
+        UnitAssessment.objects.select_for_update().select_related("round").get(pk=assessment.pk)
+    )
+    if locked.state == AssessmentState.EXPLANATION_REQUESTED and locked.accepts_uploads():
+        return locked
+    return lock_for_write(assessment)
+
+
 def item_state(item: ItemScore) -> dict[str, Any]:
     return {
         "value": item.self_value,

@@ -48,6 +48,8 @@ from .models import (
     UnitAssessment,
     UnitRole,
 )
+from councils.access import results_visible_to
+
 from .roles import get_roles
 from .workspace import (
     FILTER_MINE,
@@ -410,6 +412,7 @@ def unit_workspace(request: HttpRequest, year: int, unit: str) -> HttpResponse:
             "query": query,
             "role": role,
             "is_open": assessment.is_open(),
+            "results_visible": role is not None and results_visible_to(request.user, assessment),
             "filters": [
                 (FILTER_MISSING, _("Not scored yet")),
                 (FILTER_NO_EVIDENCE, _("Missing evidence")),

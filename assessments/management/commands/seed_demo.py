@@ -122,6 +122,7 @@ class Command(BaseCommand):
         if options["verbosity"]:
             self.stdout.write(f"Demo accounts: {users} (password {PASSWORD})")
         seed_assessments(self.stdout, options["verbosity"])
+        seed_appraisals(self.stdout, options["verbosity"])
 
     def ensure_accounts(self) -> int:
         User = get_user_model()
@@ -324,3 +325,214 @@ def demo_documents(assessment: UnitAssessment, uploader: Any) -> list[Evidence]:
         evidence.save()
         documents.append(evidence)
     return documents
+
+
+# Which appraiser appraises which fields (both criteria sets; B and P are the blocks).
+APPRAISER_FIELDS = {
+    "thamdinh1": ("1", "2", "3", "B", "P"),
+    "thamdinh2": ("4", "5", "6"),
+    "thamdinh3": ("7", "8"),
+}
+# 2016: where each submitted unit stands in §5.2 (the others are drafts).
+STATES_2016 = {
+    "SNV": AssessmentState.SUBMITTED,
+    "HDL": AssessmentState.SUBMITTED,
+    "STC": AssessmentState.APPRAISING,
+    "HAH": AssessmentState.APPRAISING,
+    "SYT": AssessmentState.EXPLANATION_REQUESTED,
+    "SGDDT": AssessmentState.EXPLAINED,
+    "TTT": AssessmentState.APPRAISED,
+    "TP": AssessmentState.APPRAISED,
+}
+QUESTIONS = [
+    (
+        "Số liệu tự chấm chưa khớp với Hệ thống thông tin giải quyết TTHC; đề nghị cung cấp trích xuất số liệu cả năm.",
+        "Đơn vị bổ sung trích xuất số liệu từ Hệ thống (tháng 1–12), tỷ lệ đúng hạn thực tế như đã tự chấm.",
+    ),
+    (
+        "Tài liệu kiểm chứng chưa thể hiện ngày ban hành; đề nghị bổ sung văn bản có số, ngày ký.",
+        "Đơn vị gửi bổ sung bản scan văn bản có số, ngày ký.",
+    ),
+]
+
+
+def seed_appraisals(stdout: Any, verbosity: int) -> None:
+    """Appraiser assignments; 2015 fully appraised with explanation threads; 2016 spread over
+    every state of §5.2 up to ``appraised`` (through the services, as people would)."""
+    from councils import services as appraisal
+    from councils.models import AppraiserAssignment, ExplanationRequest
+
+    User = get_user_model()
+    lead = User.objects.get(username="sonoivu")
+    appraisers = {name: User.objects.get(username=name) for name in APPRAISER_FIELDS}
+    for criteria_set in CriteriaSet.objects.filter(round__year__in=(2015, 2016)).select_related(
+        "round", "group"
+    ):
+        for name, codes in APPRAISER_FIELDS.items():
+            for field in criteria_set.criteria.filter(parent__isnull=True, code__in=codes):
+                if not AppraiserAssignment.objects.filter(
+                    criteria_set=criteria_set, field=field, appraiser=appraisers[name]
+                ).exists():
+                    appraisal.assign_appraisers(criteria_set, field, appraisers[name], by=lead)
+
+    def appraiser_for(code: str) -> Any:
+        top = code.split(".")[0]
+        return next(appraisers[name] for name, codes in APPRAISER_FIELDS.items() if top in codes)
+
+    # 2015: historical, written directly (its phase deadlines are long past).
+    for assessment in UnitAssessment.objects.filter(
+        round__year=2015, state=AssessmentState.SUBMITTED
+    ).select_related("round", "unit"):
+        rng = random.Random(f"appraisal-2015-{assessment.unit.code}")  # noqa: S311 - demo data
+        items = list(
+            ItemScore.objects.filter(assessment=assessment)
+            .select_related("criterion")
+            .order_by("criterion__position")
+        )
+        when = assessment.round.appraisal1_deadline - datetime.timedelta(days=3)
+        flagged = 0
+        for item in items:
+            if item.criterion.method == scoring.SURVEY:
+                continue
+            item.appraisal1_at, item.appraisal1_by = when, appraiser_for(item.criterion.code)
+            item.appraisal1_value, item.appraisal1_score, item.appraisal1_na = (
+                item.self_value,
+                item.self_score,
+                item.not_applicable,
+            )
+            if item.self_score and rng.random() < 0.12:
+                # The appraiser lowers a generous self score.
+                item.appraisal1_value, item.appraisal1_score = lower_value(item, rng)
+                item.appraisal1_comment = "Tài liệu kiểm chứng chưa đủ để chấm mức tự đánh giá."
+                if flagged < 2 and rng.random() < 0.6:
+                    flagged += 1
+                    item.explanation_required = True
+                    question, answer = QUESTIONS[flagged - 1]
+                    ExplanationRequest.objects.create(
+                        item=item,
+                        question=question,
+                        asked_by=item.appraisal1_by,
+                        asked_at=when,
+                        answer=answer,
+                        answered_at=assessment.round.explanation_deadline
+                        - datetime.timedelta(days=2),
+                        answered_by=User.objects.filter(
+                            unit_memberships__unit=assessment.unit,
+                            unit_memberships__role=UnitRole.FOCAL,
+                        ).first(),
+                    )
+                    item.appraisal2_at, item.appraisal2_by = (
+                        assessment.round.appraisal2_deadline - datetime.timedelta(days=2),
+                        item.appraisal1_by,
+                    )
+                    restored = rng.random() < 0.5
+                    item.appraisal2_value = item.self_value if restored else item.appraisal1_value
+                    item.appraisal2_score = item.self_score if restored else item.appraisal1_score
+                    item.appraisal2_comment = (
+                        "Chấp nhận giải trình."
+                        if restored
+                        else "Giữ nguyên kết quả thẩm định lần 1."
+                    )
+        ItemScore.objects.bulk_update(
+            items,
+            [
+                "appraisal1_at",
+                "appraisal1_by",
+                "appraisal1_value",
+                "appraisal1_score",
+                "appraisal1_na",
+                "appraisal1_comment",
+                "explanation_required",
+                "appraisal2_at",
+                "appraisal2_by",
+                "appraisal2_value",
+                "appraisal2_score",
+                "appraisal2_comment",
+            ],
+        )
+        UnitAssessment.objects.filter(pk=assessment.pk).update(state=AssessmentState.APPRAISED)
+
+    # 2016: through the services.
+    for code, target in STATES_2016.items():
+        assessment = UnitAssessment.objects.select_related("round", "unit", "criteria_set").get(
+            round__year=2016, unit__code=code
+        )
+        if assessment.state != AssessmentState.SUBMITTED or target == AssessmentState.SUBMITTED:
+            continue
+        rng = random.Random(f"appraisal-2016-{code}")  # noqa: S311 - demo data
+        items = list(
+            ItemScore.objects.filter(assessment=assessment)
+            .select_related("criterion")
+            .exclude(criterion__method=scoring.SURVEY)
+            .order_by("criterion__position")
+        )
+        share = 0.4 if target == AssessmentState.APPRAISING else 1.0
+        to_flag = (
+            2
+            if target in (AssessmentState.EXPLANATION_REQUESTED, AssessmentState.EXPLAINED)
+            or code == "TP"
+            else 0
+        )
+        flagged_items = []
+        for item in items:
+            if rng.random() > share:
+                continue
+            item.assessment = assessment
+            by = appraiser_for(item.criterion.code)
+            if (
+                item.self_score
+                and len(flagged_items) < to_flag
+                and item.criterion.evidence_required
+            ):
+                value, _points = lower_value(item, rng)
+                appraisal.save_appraisal(
+                    item, by=by, value=value, comment="Chưa đủ căn cứ chấm mức tự đánh giá."
+                )
+                appraisal.flag_explanation(item, QUESTIONS[len(flagged_items)][0], by=by)
+                flagged_items.append(item)
+            else:
+                appraisal.accept_self_score(item, by=by)
+        if target == AssessmentState.APPRAISING:
+            continue
+        appraisal.finish_round1(assessment, by=lead)
+        if target in (AssessmentState.EXPLAINED, AssessmentState.APPRAISED) and flagged_items:
+            focal = User.objects.get(username=f"{code.lower()}.daumoi")
+            leader = User.objects.get(username=code.lower())
+            for index, item in enumerate(flagged_items):
+                documents = [
+                    link.evidence for link in item.evidence_links.select_related("evidence")
+                ]
+                appraisal.answer_explanation(
+                    item, QUESTIONS[index][1], by=focal, evidence=documents
+                )
+            appraisal.submit_explanations(assessment, by=leader)
+            if target == AssessmentState.APPRAISED:
+                for item in flagged_items:
+                    appraisal.save_appraisal(
+                        item,
+                        by=appraiser_for(item.criterion.code),
+                        value=item.self_value,
+                        comment="Chấp nhận giải trình của đơn vị.",
+                    )
+                appraisal.finish_round2(assessment, by=lead)
+    if verbosity:
+        stdout.write("Appraisals 2015 and 2016: ready")
+
+
+def lower_value(item: ItemScore, rng: random.Random) -> tuple[str, Any]:
+    """A value one notch below the unit's own, as an appraiser might find it."""
+    criterion = item.criterion
+    method = criterion.method
+    candidates = {
+        scoring.YES_NO: "không",
+        scoring.THRESHOLD: "85",
+        scoring.PROPORTIONAL: "80",
+        scoring.DEDUCTION: "2",
+        scoring.MANUAL: "0",
+    }
+    if method == scoring.CHOICE:
+        params = scoring.parse_params(method, criterion.params, criterion.max_points)
+        text = params.levels[-1][0]  # type: ignore[union-attr]
+    else:
+        text = candidates.get(method, item.self_value)
+    return services.evaluate(criterion, services.ItemInput(value=text))

@@ -1,0 +1,145 @@
+"""Appraisal in a real browser: round 1 with a flagged item, the unit's explanation with a
+file, round 2, and the unit appraised (issue: appraisal)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from assessments.demo import tiny_pdf
+from assessments.models import AssessmentState, ItemScore, UnitAssessment
+from councils import services
+from councils.models import ExplanationRequest
+from tests.e2e.test_criteria_browser import log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def snv(transactional_db: None) -> UnitAssessment:
+    """Sở Nội vụ has submitted; the other appraisers have done their fields, and thamdinh1
+    everything of theirs except 3.3 and 3.4."""
+    call_command("seed_demo", verbosity=0)
+    assessment = UnitAssessment.objects.select_related("round", "unit").get(
+        round__year=2016, unit__code="SNV"
+    )
+    assert assessment.state == AssessmentState.SUBMITTED
+    users = {
+        u.username: u for u in get_user_model().objects.filter(username__startswith="thamdinh")
+    }
+    for item in (
+        ItemScore.objects.filter(assessment=assessment)
+        .select_related("criterion")
+        .exclude(criterion__method="survey")
+    ):
+        if item.criterion.code in ("3.3", "3.4"):
+            continue
+        top = item.criterion.code.split(".")[0]
+        by = (
+            users["thamdinh1"]
+            if top in "123BP"
+            else users["thamdinh2"]
+            if top in "456"
+            else users["thamdinh3"]
+        )
+        item.assessment = assessment
+        services.accept_self_score(item, by=by)
+    return assessment
+
+
+def line(page: Any, code: str) -> Any:
+    return page.locator(".appraisal-line").filter(has=page.get_by_text(code, exact=True))
+
+
+def test_round_1_explanation_round_2_in_the_browser(
+    snv: UnitAssessment, live_server: Any, page: Any, screenshot: Any, tmp_path: Path
+) -> None:
+    base = live_server.url
+    page.set_viewport_size({"width": 1366, "height": 768})
+    unit_page = f"{base}/tham-dinh/2016/don-vi/SNV/"
+
+    # thamdinh1 appraises 3.3 lower and asks for an explanation, and accepts 3.4.
+    log_in(page, base, "thamdinh1")
+    page.goto(unit_page)
+    row = line(page, "3.3")
+    row.get_by_placeholder("Giá trị thẩm định").fill("96")
+    row.get_by_placeholder("Nhận xét").fill("Số liệu hệ thống chỉ đạt 96 %")
+    row.get_by_role("button", name="Lưu").click()
+    expect(line(page, "3.3").get_by_test_id("a1")).to_have_text("3")
+    line(page, "3.3").get_by_placeholder("Câu hỏi gửi đơn vị (yêu cầu giải trình)").fill(
+        "Đề nghị cung cấp trích xuất hệ thống tháng 12."
+    )
+    line(page, "3.3").get_by_role("button", name="Hỏi").click()
+    expect(line(page, "3.3")).to_contain_text("yêu cầu giải trình")
+    line(page, "3.4").get_by_role("button", name="Chấp nhận").click()
+    expect(line(page, "3.4").get_by_test_id("a1")).to_be_visible()
+    screenshot("20-appraisal-unit-round1")
+    page.get_by_role("button", name="Đăng xuất").click()
+
+    # sonoivu finishes round 1.
+    log_in(page, base, "sonoivu")
+    page.goto(unit_page)
+    page.get_by_role("button", name="Kết thúc thẩm định lần 1").click()
+    expect(page.get_by_test_id("state")).to_have_text("Yêu cầu giải trình")
+    screenshot("21-round1-finished")
+    page.get_by_role("button", name="Đăng xuất").click()
+
+    # The focal officer uploads a file and answers.
+    log_in(page, base, "snv.daumoi")
+    pdf = tmp_path / "trich-xuat-he-thong.pdf"
+    pdf.write_bytes(tiny_pdf(["Trich xuat he thong thang 12/2016", "Ty le dung han 99,1 %"]))
+    page.goto(f"{base}/don-vi/2016/SNV/tai-lieu/")
+    page.locator("input[type=file]").first.set_input_files(str(pdf))
+    page.get_by_label("Tiêu đề tệp 1").fill("Trích xuất hệ thống tháng 12/2016")
+    page.get_by_role("button", name="Tải lên").click()
+    page.goto(f"{base}/don-vi/2016/SNV/")
+    page.get_by_role("link", name="Kết quả thẩm định và giải trình").click()
+    expect(page.get_by_text("Số liệu hệ thống chỉ đạt 96 %").first).to_be_visible()
+    page.get_by_label("Nội dung giải trình").fill(
+        "Tỷ lệ đúng hạn cả năm là 99,1 % theo trích xuất đính kèm."
+    )
+    page.get_by_label("Tài liệu bổ sung (từ kho tài liệu)").select_option(
+        label="Trích xuất hệ thống tháng 12/2016"
+    )
+    page.get_by_role("button", name="Lưu nội dung giải trình").click()
+    expect(page.get_by_role("status")).to_contain_text("3.3")
+    screenshot("22-explanation-answered")
+    page.get_by_role("button", name="Đăng xuất").click()
+
+    # The leader submits the explanations.
+    log_in(page, base, "snv")
+    page.goto(f"{base}/don-vi/2016/SNV/giai-trinh/")
+    page.get_by_role("button", name="Nộp giải trình").click()
+    expect(page.get_by_test_id("state")).to_contain_text("Đã giải trình")
+    page.get_by_role("button", name="Đăng xuất").click()
+
+    # thamdinh1 re-appraises; sonoivu finishes round 2.
+    log_in(page, base, "thamdinh1")
+    page.goto(unit_page)
+    row = line(page, "3.3")
+    expect(row).to_contain_text("Tỷ lệ đúng hạn cả năm là 99,1 %")
+    row.get_by_placeholder("Giá trị (lần 2)").fill("99,1")
+    row.get_by_placeholder("Nhận xét").fill("Chấp nhận giải trình")
+    row.get_by_role("button", name="Lưu").click()
+    expect(line(page, "3.3").get_by_test_id("a2")).to_have_text("4")
+    screenshot("23-round2-reappraised")
+    page.get_by_role("button", name="Đăng xuất").click()
+    log_in(page, base, "sonoivu")
+    page.goto(unit_page)
+    page.get_by_role("button", name="Kết thúc thẩm định lần 2").click()
+    expect(page.get_by_test_id("state")).to_have_text("Đã thẩm định")
+    screenshot("24-unit-appraised")
+
+    assert UnitAssessment.objects.get(pk=snv.pk).state == AssessmentState.APPRAISED
+    flagged = ItemScore.objects.get(assessment=snv, criterion__code="3.3")
+    assert (
+        str(flagged.appraisal1_score),
+        str(flagged.appraisal2_score),
+        str(flagged.final_score),
+    ) == ("3.00", "4.00", "4.00")
+    assert ExplanationRequest.objects.get(item=flagged).evidence.count() == 1
