@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from councils.access import results_visible_to
+
 from . import access, scoring, services
 from .exports import criteria_workbook
 from .forms import (
@@ -48,8 +50,6 @@ from .models import (
     UnitAssessment,
     UnitRole,
 )
-from councils.access import results_visible_to
-
 from .roles import get_roles
 from .workspace import (
     FILTER_MINE,
