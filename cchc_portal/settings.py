@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "assessments.context_processors.roles",
+                "councils.context_processors.inbox",
             ],
         },
     },

@@ -3,6 +3,7 @@ from django.urls import include, path
 from . import views
 
 urlpatterns = [
+    path("thu-ky/", views.secretariat_home, name="secretariat_home"),
     path("tham-dinh/", views.appraisal_home, name="appraisal_home"),
     path(
         "tham-dinh/<int:year>/<str:group>/linh-vuc/<str:field>/",

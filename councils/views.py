@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments import access as unit_access
@@ -23,6 +24,7 @@ from assessments.models import (
     Evidence,
     EvidenceLink,
     ItemScore,
+    Round,
     UnitRole,
 )
 from assessments.roles import get_roles
@@ -92,6 +94,22 @@ def line_for(item: ItemScore, can: bool) -> Line:
         or (round2 and item.explanation_required)
     )
     return Line(item, list(item.evidence_links.all()), editable, round2)
+
+
+@login_required
+@require_GET
+def secretariat_home(request: HttpRequest) -> HttpResponse:
+    """The lead's dashboard of the latest round that has units in it."""
+    if not get_roles(request.user).is_secretariat_lead:
+        raise PermissionDenied
+    latest = (
+        Round.objects.filter(assessments__isnull=False).order_by("-year").first()
+        or Round.objects.first()
+    )
+    if latest is None:
+        messages.info(request, _("Create a round and import its criteria first."))
+        return redirect("home")
+    return redirect("secretariat_dashboard", year=latest.year)
 
 
 @login_required
@@ -295,8 +313,6 @@ def finish_round(request: HttpRequest, year: int, unit: str) -> HttpResponse:
     assessment = unit_access.get_assessment_for_user(request.user, year, unit)
     if not get_roles(request.user).is_secretariat_lead:
         raise PermissionDenied
-    from django.utils.translation import gettext as _
-
     try:
         if request.POST.get("round") == "2":
             services.finish_round2(assessment, by=cast(User, request.user))
@@ -325,8 +341,6 @@ def unit_explanations(request: HttpRequest, year: int, unit: str) -> HttpRespons
     role = unit_access.unit_role(request.user, assessment)
     if not access.results_visible_to(request.user, assessment):
         raise PermissionDenied
-    from django.utils.translation import gettext as _
-
     status = 200
     if request.method == "POST":
         if role not in (UnitRole.LEADER, UnitRole.FOCAL):

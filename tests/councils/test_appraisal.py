@@ -426,3 +426,38 @@ def test_the_unit_adds_supplementary_evidence_while_explaining_but_not_after(
             [(late, "Muộn", "", None)],
             by=focal,
         )
+
+
+def test_the_appraisal_home_lists_the_appraisers_fields_for_staff_only(
+    field3_appraiser: Any,
+    secretariat_lead: Any,
+    focal: Any,
+    no_role_user: Any,
+    submitted: UnitAssessment,
+) -> None:
+    url = reverse("appraisal_home")
+    body = client_for(field3_appraiser).get(url).content.decode()
+    assert reverse("appraisal_field", args=[2016, "SO", "3"]) in body
+    assert client_for(secretariat_lead).get(url).status_code == 200
+    assert client_for(focal).get(url).status_code == 403
+    assert client_for(no_role_user).get(url).status_code == 403
+    assert client_for(None).get(url).status_code == 302
+
+
+def test_the_secretariat_home_opens_the_latest_rounds_dashboard(
+    secretariat_lead: Any, appraiser: Any, submitted: UnitAssessment
+) -> None:
+    response = client_for(secretariat_lead).get(reverse("secretariat_home"))
+    assert response.status_code == 302 and response.url == reverse(
+        "secretariat_dashboard", args=[2016]
+    )
+    assert client_for(appraiser).get(reverse("secretariat_home")).status_code == 403
+
+
+def test_the_unit_page_of_appraisal_is_for_province_staff(
+    field3_appraiser: Any, focal: Any, other_unit_focal: Any, submitted: UnitAssessment
+) -> None:
+    url = reverse("appraisal_unit", args=[2016, "STP"])
+    assert client_for(field3_appraiser).get(url).status_code == 200
+    assert client_for(focal).get(url).status_code == 403
+    assert client_for(other_unit_focal).get(url).status_code == 404

@@ -134,6 +134,10 @@ def test_round_1_explanation_round_2_in_the_browser(
     page.get_by_role("button", name="Kết thúc thẩm định lần 2").click()
     expect(page.get_by_test_id("state")).to_have_text("Đã thẩm định")
     screenshot("24-unit-appraised")
+    page.get_by_role("link", name="Tổng quan").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("2016")
+    expect(page.get_by_text("Sở Nội vụ").first).to_be_visible()
+    screenshot("25-secretariat-dashboard")
 
     assert UnitAssessment.objects.get(pk=snv.pk).state == AssessmentState.APPRAISED
     flagged = ItemScore.objects.get(assessment=snv, criterion__code="3.3")

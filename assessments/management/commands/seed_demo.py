@@ -389,7 +389,16 @@ def seed_appraisals(stdout: Any, verbosity: int) -> None:
             .select_related("criterion")
             .order_by("criterion__position")
         )
-        when = assessment.round.appraisal1_deadline - datetime.timedelta(days=3)
+        # The demo's historical rounds always have their calendar (see ``calendar``).
+        round_ = assessment.round
+        assert (
+            round_.appraisal1_deadline
+            and round_.explanation_deadline
+            and round_.appraisal2_deadline
+        )  # noqa: S101
+        when = round_.appraisal1_deadline - datetime.timedelta(days=3)
+        answered_at = round_.explanation_deadline - datetime.timedelta(days=2)
+        reappraised_at = round_.appraisal2_deadline - datetime.timedelta(days=2)
         flagged = 0
         for item in items:
             if item.criterion.method == scoring.SURVEY:
@@ -414,15 +423,14 @@ def seed_appraisals(stdout: Any, verbosity: int) -> None:
                         asked_by=item.appraisal1_by,
                         asked_at=when,
                         answer=answer,
-                        answered_at=assessment.round.explanation_deadline
-                        - datetime.timedelta(days=2),
+                        answered_at=answered_at,
                         answered_by=User.objects.filter(
                             unit_memberships__unit=assessment.unit,
                             unit_memberships__role=UnitRole.FOCAL,
                         ).first(),
                     )
                     item.appraisal2_at, item.appraisal2_by = (
-                        assessment.round.appraisal2_deadline - datetime.timedelta(days=2),
+                        reappraised_at,
                         item.appraisal1_by,
                     )
                     restored = rng.random() < 0.5
@@ -473,7 +481,7 @@ def seed_appraisals(stdout: Any, verbosity: int) -> None:
             or code == "TP"
             else 0
         )
-        flagged_items = []
+        flagged_items: list[ItemScore] = []
         for item in items:
             if rng.random() > share:
                 continue

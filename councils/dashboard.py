@@ -1,0 +1,443 @@
+"""Loaders of the secretariat pages: the round dashboard and the appraiser assignments.
+
+Each loader runs a fixed number of queries whatever the number of units (the item counts are
+aggregated in the database per unit and field) and returns plain dataclasses; the arithmetic on
+the loaded numbers is in small pure functions so that it can be tested without a database.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, Left, StrIndex
+from django.http import Http404
+from django.utils import timezone
+
+from assessments import scoring
+from assessments.access import User as AnyUser
+from assessments.access import require_secretariat_lead
+from assessments.models import (
+    AssessmentState,
+    CriteriaSet,
+    Criterion,
+    EvidenceLink,
+    ItemScore,
+    Round,
+    Unit,
+    UnitAssessment,
+    UnitGroup,
+)
+
+from .models import AppraiserAssignment, Deadline, StaffRole
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# Units whose items the appraisers work on (or have worked on): submitted and later.
+APPRAISABLE_STATES = frozenset(
+    {
+        AssessmentState.SUBMITTED,
+        AssessmentState.APPRAISING,
+        AssessmentState.EXPLANATION_REQUESTED,
+        AssessmentState.EXPLAINED,
+        AssessmentState.APPRAISED,
+        AssessmentState.APPROVED,
+        AssessmentState.PUBLISHED,
+    }
+)
+# A unit that claims more than this many points above what the appraisers gave is shown in
+# colour: it does not yet know how to assess itself.
+OVER_SCORED_POINTS = Decimal("5")
+EXTENDABLE_STATES = frozenset({AssessmentState.DRAFT, AssessmentState.SUBMITTED})
+_POINTS: DecimalField[Decimal, Decimal] = DecimalField(max_digits=12, decimal_places=2)
+_ZERO = Decimal("0.00")
+
+
+def get_round_for_lead(user: AnyUser, year: int) -> Round:
+    """The round of ``year`` for the secretariat lead: 403 for anyone else, 404 if unknown."""
+    require_secretariat_lead(user)
+    try:
+        return Round.objects.get(year=year)
+    except Round.DoesNotExist:
+        raise Http404 from None
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+@dataclass
+class FieldProgress:
+    code: str
+    appraised: int = 0
+    total: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.total > 0 and self.appraised == self.total
+
+
+@dataclass
+class Counts:
+    """What the database counts for one unit and one field (non-survey leaves only)."""
+
+    leaves: int = 0
+    scored: int = 0  # a self score or an N/A
+    applicable: int = 0  # not marked N/A by the unit
+    with_evidence: int = 0  # applicable and linked to at least one document
+    appraised: int = 0
+    open_explanations: int = 0  # flagged, asked, not answered yet
+    self_on_appraised: Decimal = _ZERO
+    final_on_appraised: Decimal = _ZERO
+
+    def add(self, other: Counts) -> None:
+        self.leaves += other.leaves
+        self.scored += other.scored
+        self.applicable += other.applicable
+        self.with_evidence += other.with_evidence
+        self.appraised += other.appraised
+        self.open_explanations += other.open_explanations
+        self.self_on_appraised += other.self_on_appraised
+        self.final_on_appraised += other.final_on_appraised
+
+
+@dataclass
+class UnitRow:
+    unit: Unit
+    assessment: UnitAssessment | None
+    counts: Counts = field(default_factory=Counts)
+    fields: list[FieldProgress] = field(default_factory=list)
+    timeliness: str = "pending"  # on_time | late | overdue | pending
+
+    @property
+    def appraisal_started(self) -> bool:
+        return self.assessment is not None and self.assessment.state in APPRAISABLE_STATES
+
+    @property
+    def can_extend(self) -> bool:
+        return self.assessment is not None and self.assessment.state in EXTENDABLE_STATES
+
+    @property
+    def difference(self) -> Decimal | None:
+        """Σ self − Σ final appraisal over the appraised leaves (None before appraisal)."""
+        if not self.counts.appraised:
+            return None
+        return self.counts.self_on_appraised - self.counts.final_on_appraised
+
+    @property
+    def over_scored(self) -> bool:
+        difference = self.difference
+        return difference is not None and difference > OVER_SCORED_POINTS
+
+
+@dataclass
+class GroupBlock:
+    group: UnitGroup
+    rows: list[UnitRow]
+
+
+@dataclass
+class AssignmentProgress:
+    assignment: AppraiserAssignment
+    unit_codes: list[str]  # empty: every unit of the group
+    appraised: int = 0
+    total: int = 0
+
+
+@dataclass
+class AppraiserRow:
+    appraiser: User
+    assignments: list[AssignmentProgress]
+
+    @property
+    def appraised(self) -> int:
+        return sum(a.appraised for a in self.assignments)
+
+    @property
+    def total(self) -> int:
+        return sum(a.total for a in self.assignments)
+
+
+@dataclass
+class NextDeadline:
+    label: str
+    at: datetime.datetime
+    days: int
+
+
+@dataclass
+class Dashboard:
+    round: Round
+    groups: list[GroupBlock]
+    appraisers: list[AppraiserRow]
+    next_deadline: NextDeadline | None
+    unit_count: int = 0
+    submitted_count: int = 0
+
+
+def next_deadline(round_: Round, now: datetime.datetime | None = None) -> NextDeadline | None:
+    """The first of the four phase deadlines still ahead, in calendar days (local time)."""
+    now = now or timezone.now()
+    phases = [
+        (Deadline.SELF_ASSESSMENT.label, round_.self_assessment_deadline),
+        (Deadline.APPRAISAL1.label, round_.appraisal1_deadline),
+        (Deadline.EXPLANATION.label, round_.explanation_deadline),
+        (Deadline.APPRAISAL2.label, round_.appraisal2_deadline),
+    ]
+    ahead = sorted((at, str(label)) for label, at in phases if at is not None and at > now)
+    if not ahead:
+        return None
+    at, label = ahead[0]
+    days = (timezone.localdate(at) - timezone.localdate(now)).days
+    return NextDeadline(label=label, at=at, days=days)
+
+
+def timeliness(
+    round_: Round, assessment: UnitAssessment | None, now: datetime.datetime | None = None
+) -> str:
+    """on_time / late (submitted after the unit's deadline, or locked automatically) /
+    overdue (not submitted and the deadline has passed) / pending (not submitted yet)."""
+    deadline = round_.self_assessment_deadline
+    if assessment is not None:
+        deadline = assessment.deadline
+        if assessment.auto_locked:
+            return "late"
+        if assessment.submitted_at is not None:
+            return "on_time" if deadline is None or assessment.submitted_at <= deadline else "late"
+    if deadline is not None and deadline <= (now or timezone.now()):
+        return "overdue"
+    return "pending"
+
+
+def _item_counts(round_: Round) -> dict[tuple[int, str], Counts]:
+    """(assessment id, field code) → counts, from one grouped query over the round's items."""
+    final = Case(
+        When(appraisal2_at__isnull=False, then=Coalesce("appraisal2_score", Value(_ZERO))),
+        default=Coalesce("appraisal1_score", Value(_ZERO)),
+        output_field=_POINTS,
+    )
+    appraised = Q(appraisal1_at__isnull=False)
+    rows = (
+        ItemScore.objects.filter(assessment__round=round_)
+        .exclude(criterion__method=scoring.SURVEY)
+        # The field is the code before the first dot ("3.2.1" → "3"); the trailing dot makes
+        # a top-level code work too.
+        .annotate(
+            field_code=Left(
+                "criterion__code",
+                StrIndex(Concat("criterion__code", Value(".")), Value(".")) - 1,
+            ),
+            has_evidence=Exists(EvidenceLink.objects.filter(item_id=OuterRef("pk"))),
+        )
+        .values("assessment_id", "field_code")
+        .annotate(
+            leaves=Count("pk"),
+            scored=Count("pk", filter=Q(not_applicable=True) | Q(self_score__isnull=False)),
+            applicable=Count("pk", filter=Q(not_applicable=False)),
+            with_evidence=Count("pk", filter=Q(not_applicable=False, has_evidence=True)),
+            appraised=Count("pk", filter=appraised),
+            open_explanations=Count(
+                "pk",
+                filter=Q(
+                    explanation_required=True,
+                    explanation__isnull=False,
+                    explanation__answered_at__isnull=True,
+                ),
+            ),
+            self_on_appraised=Sum(
+                Coalesce("self_score", Value(_ZERO)), filter=appraised, output_field=_POINTS
+            ),
+            final_on_appraised=Sum(final, filter=appraised, output_field=_POINTS),
+        )
+        .order_by()
+    )
+    return {
+        (row["assessment_id"], row["field_code"]): Counts(
+            leaves=row["leaves"],
+            scored=row["scored"],
+            applicable=row["applicable"],
+            with_evidence=row["with_evidence"],
+            appraised=row["appraised"],
+            open_explanations=row["open_explanations"],
+            # Two places: SQLite sums decimals as floats.
+            self_on_appraised=scoring.round_half_up(row["self_on_appraised"] or _ZERO),
+            final_on_appraised=scoring.round_half_up(row["final_on_appraised"] or _ZERO),
+        )
+        for row in rows
+    }
+
+
+def _field_key(code: str) -> tuple[int, str]:
+    return (int(code), code) if code.isdigit() else (10**6, code)
+
+
+def _appraiser_rows(
+    assignments: Sequence[AppraiserAssignment],
+    appraisers: Iterable[User],
+    assessments: Sequence[UnitAssessment],
+    counts: dict[tuple[int, str], Counts],
+) -> list[AppraiserRow]:
+    """Progress of every appraiser over the units in an appraisable state that their
+    assignments cover (an assignment without units covers the whole group)."""
+    by_set: dict[int, list[UnitAssessment]] = defaultdict(list)
+    for assessment in assessments:
+        if assessment.state in APPRAISABLE_STATES:
+            by_set[assessment.criteria_set_id].append(assessment)
+    rows: dict[int, AppraiserRow] = {a.pk: AppraiserRow(a, []) for a in appraisers}
+    for assignment in assignments:
+        units = list(assignment.units.all())
+        unit_ids = {u.pk for u in units}
+        progress = AssignmentProgress(assignment, sorted(u.code for u in units))
+        for assessment in by_set.get(assignment.criteria_set_id, []):
+            if unit_ids and assessment.unit_id not in unit_ids:
+                continue
+            entry = counts.get((assessment.pk, assignment.field.code))
+            if entry is not None:
+                progress.appraised += entry.appraised
+                progress.total += entry.leaves
+        row = rows.setdefault(assignment.appraiser_id, AppraiserRow(assignment.appraiser, []))
+        row.assignments.append(progress)
+    return sorted(
+        rows.values(),
+        key=lambda r: (
+            (r.appraiser.get_full_name() or r.appraiser.username).lower(),
+            r.appraiser.pk,
+        ),
+    )
+
+
+def load_dashboard(round_: Round, now: datetime.datetime | None = None) -> Dashboard:
+    """Everything the secretariat lead watches in a round (six queries)."""
+    now = now or timezone.now()
+    units = list(
+        Unit.objects.filter(Q(is_active=True) | Q(assessments__round=round_))
+        .select_related("group")
+        .distinct()
+        .order_by("group__position", "group__code", "code")
+    )
+    assessments = list(UnitAssessment.objects.filter(round=round_).order_by())
+    counts = _item_counts(round_)
+    assignments = list(
+        AppraiserAssignment.objects.filter(criteria_set__round=round_)
+        .select_related("appraiser", "field", "criteria_set__group")
+        .prefetch_related("units")
+        .order_by("criteria_set__group__position", "field__position", "appraiser__username")
+    )
+    appraisers = get_user_model().objects.filter(
+        staff_memberships__role=StaffRole.APPRAISER, is_active=True
+    )
+
+    by_unit = {a.unit_id: a for a in assessments}
+    fields_of: dict[int, dict[str, Counts]] = defaultdict(dict)
+    for (assessment_id, code), entry in counts.items():
+        fields_of[assessment_id][code] = entry
+    blocks: dict[int, GroupBlock] = {}
+    submitted = 0
+    for unit in units:
+        assessment = by_unit.get(unit.pk)
+        row = UnitRow(unit=unit, assessment=assessment)
+        if assessment is not None:
+            assessment.round = round_  # the deadline property reads the round
+            assessment.unit = unit
+            for code in sorted(fields_of[assessment.pk], key=_field_key):
+                entry = fields_of[assessment.pk][code]
+                row.counts.add(entry)
+                row.fields.append(FieldProgress(code, entry.appraised, entry.leaves))
+            submitted += assessment.state != AssessmentState.DRAFT
+        row.timeliness = timeliness(round_, assessment, now)
+        blocks.setdefault(unit.group_id, GroupBlock(unit.group, [])).rows.append(row)
+    return Dashboard(
+        round=round_,
+        groups=list(blocks.values()),
+        appraisers=_appraiser_rows(assignments, appraisers, assessments, counts),
+        next_deadline=next_deadline(round_, now),
+        unit_count=len(units),
+        submitted_count=submitted,
+    )
+
+
+# --- the appraiser assignment page -----------------------------------------------------------
+
+
+@dataclass
+class SetChoices:
+    """One criteria set of the round with what its assignment form offers."""
+
+    criteria_set: CriteriaSet
+    fields: list[Criterion]
+    units: list[Unit]
+    assignments: list[AssignmentProgress] = field(default_factory=list)
+
+
+@dataclass
+class AssignmentPage:
+    round: Round
+    sets: list[SetChoices]
+    appraisers: list[User]
+
+
+def load_assignment_page(round_: Round) -> AssignmentPage:
+    """The criteria sets of the round, their fields, the groups' units, the appraisal team
+    and the current assignments (six queries)."""
+    sets = list(
+        CriteriaSet.objects.filter(round=round_)
+        .select_related("group")
+        .order_by("group__position", "group__code")
+    )
+    fields = Criterion.objects.filter(
+        criteria_set__in=sets, parent__isnull=True, method=scoring.GROUP
+    ).order_by("position")
+    units = Unit.objects.filter(group_id__in={s.group_id for s in sets}, is_active=True).order_by(
+        "code"
+    )
+    assignments = (
+        AppraiserAssignment.objects.filter(criteria_set__in=sets)
+        .select_related("appraiser", "field")
+        .prefetch_related("units")
+        .order_by("field__position", "appraiser__username")
+    )
+    appraisers = list(
+        get_user_model()
+        .objects.filter(staff_memberships__role=StaffRole.APPRAISER, is_active=True)
+        .order_by("first_name", "last_name", "username")
+    )
+    choices = {s.pk: SetChoices(s, [], []) for s in sets}
+    by_group = {s.group_id: choices[s.pk] for s in sets}
+    for criterion in fields:
+        choices[criterion.criteria_set_id].fields.append(criterion)
+    for unit in units:
+        by_group[unit.group_id].units.append(unit)
+    for assignment in assignments:
+        assignment.criteria_set = choices[assignment.criteria_set_id].criteria_set
+        codes = sorted(u.code for u in assignment.units.all())
+        choices[assignment.criteria_set_id].assignments.append(
+            AssignmentProgress(assignment, codes)
+        )
+    return AssignmentPage(round=round_, sets=list(choices.values()), appraisers=appraisers)
+
+
+def get_assignment_for_lead(user: AnyUser, year: int, pk: int) -> AppraiserAssignment:
+    """An appraiser assignment of round ``year`` for the secretariat lead (403 / 404)."""
+    require_secretariat_lead(user)
+    try:
+        return AppraiserAssignment.objects.select_related(
+            "criteria_set__round", "criteria_set__group", "field", "appraiser"
+        ).get(pk=pk, criteria_set__round__year=year)
+    except AppraiserAssignment.DoesNotExist:
+        raise Http404 from None
