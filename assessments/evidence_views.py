@@ -196,24 +196,34 @@ def upload(request: HttpRequest, assessment: UnitAssessment, formset: Any) -> Ht
     return redirect(library_url(assessment))
 
 
+INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+
+
 @login_required
 @require_GET
 def evidence_download(request: HttpRequest, year: int, unit: str, pk: int) -> FileResponse:
-    """The file, only through this permission check, as an attachment the browser must not
-    sniff or render (DESIGN §7)."""
+    """The file, only through this permission check (DESIGN §7), as an attachment; with
+    ``?xem=1`` a PDF or an image opens in the browser instead (appraisers read evidence
+    there). Its type was checked from the content at upload and ``nosniff`` keeps the
+    browser to it; the sandbox CSP stops anything active inside it."""
     assessment = access.get_assessment_for_user(request.user, year, unit)
     document = get_evidence_for_user(assessment, pk)
     try:
         handle = document.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
+    inline = request.GET.get("xem") == "1" and document.content_type in INLINE_TYPES
     response = FileResponse(
         handle,
-        as_attachment=True,
+        as_attachment=not inline,
         filename=document.original_name,
         content_type=document.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
+    if inline:
+        response["Content-Security-Policy"] = (
+            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+        )
     response["Cache-Control"] = "private, no-store"
     return response
 

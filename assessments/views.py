@@ -41,6 +41,7 @@ from .models import (
     CriteriaSet,
     CriterionNode,
     Event,
+    EventAction,
     Evidence,
     EvidenceLink,
     ItemScore,
@@ -63,6 +64,11 @@ from .workspace import (
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_SALT = "assessments.criteria-import"
+APPRAISAL_ACTIONS = [
+    EventAction.APPRAISED,
+    EventAction.EXPLANATION_FLAGGED,
+    EventAction.REAPPRAISED,
+]
 IMPORT_MAX_AGE = 60 * 60  # a preview is valid for an hour
 
 
@@ -447,13 +453,13 @@ def item_context(
         .values_list("code", flat=True)
     )
     index = leaves.index(criterion.code)
-    history = (
-        Event.objects.filter(
-            unit_id=assessment.unit_id, round_id=assessment.round_id, criterion=criterion
-        )
-        .select_related("actor")
-        .order_by("-created_at", "-pk")[:50]
+    history = Event.objects.filter(
+        unit_id=assessment.unit_id, round_id=assessment.round_id, criterion=criterion
     )
+    if not results_visible_to(request.user, assessment):
+        # The unit sees its appraisal only once round 1 is finished (§6).
+        history = history.exclude(action__in=APPRAISAL_ACTIONS)
+    history = history.select_related("actor").order_by("-created_at", "-pk")[:50]
     return {
         "assessment": assessment,
         "item": item,

@@ -461,3 +461,59 @@ def test_the_unit_page_of_appraisal_is_for_province_staff(
     assert client_for(field3_appraiser).get(url).status_code == 200
     assert client_for(focal).get(url).status_code == 403
     assert client_for(other_unit_focal).get(url).status_code == 404
+
+
+def test_the_item_history_hides_the_appraisal_from_the_unit_until_round_1_is_finished(
+    field3_appraiser: Any, secretariat_lead: Any, focal: Any, submitted: UnitAssessment
+) -> None:
+    appraise(client_for(field3_appraiser), item(submitted, "3.3"), value="90", comment="x")
+    url = reverse("item_edit", args=[2016, "STP", "3.3"])
+    assert "Thẩm định tiêu chí" not in client_for(focal).get(url).content.decode()
+    assert "Thẩm định tiêu chí" in client_for(field3_appraiser).get(url).content.decode()
+    appraise_everything(submitted, field3_appraiser)
+    services.finish_round1(submitted, by=secretariat_lead)
+    assert "Thẩm định tiêu chí" in client_for(focal).get(url).content.decode()
+
+
+def test_lock_deadlines_also_locks_explanations(
+    field3_appraiser: Any, secretariat_lead: Any, submitted: UnitAssessment, open_round: Round
+) -> None:
+    from django.core.management import call_command
+
+    appraise_everything(submitted, field3_appraiser)
+    services.flag_explanation(item(submitted, "3.3"), "Vì sao?", by=field3_appraiser)
+    services.finish_round1(submitted, by=secretariat_lead)
+    Round.objects.filter(pk=open_round.pk).update(
+        self_assessment_deadline=timezone.now() - datetime.timedelta(days=3),
+        appraisal1_deadline=timezone.now() - datetime.timedelta(days=2),
+        explanation_deadline=timezone.now() - datetime.timedelta(minutes=1),
+    )
+    call_command("lock_deadlines", verbosity=0)
+    assert UnitAssessment.objects.get(pk=submitted.pk).state == AssessmentState.EXPLAINED
+    assert Event.objects.filter(action=EventAction.EXPLANATIONS_LOCKED).count() == 1
+
+
+def test_a_pdf_opens_in_the_browser_sandboxed_for_appraisers(
+    field3_appraiser: Any, focal: Any, submitted: UnitAssessment
+) -> None:
+    from django.core.files.base import ContentFile
+
+    from assessments.demo import tiny_pdf
+
+    document = submitted.unit.evidence.create(
+        round=submitted.round,
+        original_name="bc.pdf",
+        title="Báo cáo",
+        size=10,
+        content_type="application/pdf",
+        sha256="d" * 64,
+    )
+    document.file.save("bc.pdf", ContentFile(tiny_pdf(["Bao cao"])))
+    url = reverse("evidence_download", args=[2016, "STP", document.pk])
+    inline = client_for(field3_appraiser).get(url + "?xem=1")
+    assert inline.status_code == 200 and inline["Content-Disposition"].startswith("inline")
+    assert (
+        inline["Content-Security-Policy"].startswith("sandbox")
+        and inline["X-Content-Type-Options"] == "nosniff"
+    )
+    assert client_for(focal).get(url)["Content-Disposition"].startswith("attachment")
