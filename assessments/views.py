@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from councils.access import results_visible_to
+from councils.access import results_visible_to, round2_visible_to
 
 from . import access, scoring, services
 from .exports import criteria_workbook
@@ -459,6 +459,8 @@ def item_context(
     if not results_visible_to(request.user, assessment):
         # The unit sees its appraisal only once round 1 is finished (§6).
         history = history.exclude(action__in=APPRAISAL_ACTIONS)
+    elif not round2_visible_to(request.user, assessment):
+        history = history.exclude(action=EventAction.REAPPRAISED)
     history = history.select_related("actor").order_by("-created_at", "-pk")[:50]
     return {
         "assessment": assessment,

@@ -99,9 +99,30 @@ def get_field_for_staff(
     return criteria_set, field
 
 
+COUNCIL_REVIEW = frozenset(
+    {AssessmentState.APPRAISED, AssessmentState.APPROVED, AssessmentState.PUBLISHED}
+)
+
+
+def appraisal_visible_to_staff(user: User | AnonymousUser, assessment: UnitAssessment) -> bool:
+    """The secretariat lead and appraisers follow the appraisal as it happens; the council
+    reads it once the unit is appraised (§6: council members read during council review)."""
+    roles = get_roles(user)
+    if roles.is_secretariat_lead or roles.is_appraiser:
+        return True
+    return roles.is_province_staff and assessment.state in COUNCIL_REVIEW
+
+
 def results_visible_to(user: User | AnonymousUser, assessment: UnitAssessment) -> bool:
-    """Province staff always see appraisals; the unit only after round 1 is finished."""
+    """Staff per ``appraisal_visible_to_staff``; the unit only after round 1 is finished."""
     roles = get_roles(user)
     if roles.is_province_staff:
-        return True
+        return appraisal_visible_to_staff(user, assessment)
     return assessment.unit_id in roles.units and assessment.state in RESULTS_VISIBLE_TO_UNIT
+
+
+def round2_visible_to(user: User | AnonymousUser, assessment: UnitAssessment) -> bool:
+    """Round-2 scores reach the unit only once round 2 is finished (not while typed)."""
+    if get_roles(user).is_province_staff:
+        return appraisal_visible_to_staff(user, assessment)
+    return assessment.state in COUNCIL_REVIEW

@@ -400,8 +400,10 @@ def load_assignment_page(round_: Round) -> AssignmentPage:
         .select_related("group")
         .order_by("group__position", "group__code")
     )
+    # Fields and the bonus/penalty blocks: every top-level branch needs an appraiser, or
+    # round 1 can never be finished.
     fields = Criterion.objects.filter(
-        criteria_set__in=sets, parent__isnull=True, method=scoring.GROUP
+        criteria_set__in=sets, parent__isnull=True, method__in=sorted(scoring.BRANCH_METHODS)
     ).order_by("position")
     units = Unit.objects.filter(group_id__in={s.group_id for s in sets}, is_active=True).order_by(
         "code"

@@ -315,6 +315,20 @@ def flag_explanation(item: ItemScore, question: str, *, by: User) -> ItemScore:
     assessment = locked_assessment(item.assessment)
     if assessment.state not in ROUND1_STATES:
         raise ServiceError(_("Explanations can only be requested during appraisal round 1."))
+    if item.criterion.method == scoring.SURVEY:
+        raise ServiceError(
+            _("Item %(code)s is scored by the sociological survey, not appraised.")
+            % {"code": item.criterion.code}
+        )
+    if assessment.state == AssessmentState.SUBMITTED:
+        # A question to the unit starts the appraisal just as a first score does.
+        transition(
+            assessment,
+            AssessmentState.SUBMITTED,
+            AssessmentState.APPRAISING,
+            by=by,
+            action=EventAction.APPRAISAL_STARTED,
+        )
     question = question.strip()
     if question:
         ExplanationRequest.objects.update_or_create(
@@ -362,6 +376,14 @@ def finish_round1(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
             % {"count": len(missing), "codes": ", ".join(c.code for c in missing)}
         )
     flagged = ItemScore.objects.filter(assessment=locked, explanation_required=True).count()
+    deadline = locked.round.explanation_deadline
+    if flagged and deadline is not None and timezone.now() >= deadline:
+        raise ServiceError(
+            _(
+                "The explanation deadline (%(deadline)s) has passed, so the unit could not answer. Move the round's explanation deadline first, or remove the questions."
+            )
+            % {"deadline": deadline_text(deadline)}
+        )
     new = AssessmentState.EXPLANATION_REQUESTED if flagged else AssessmentState.APPRAISED
     transition(locked, AssessmentState.APPRAISING, new, by=by, action=EventAction.ROUND1_FINISHED)
     url = reverse(

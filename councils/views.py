@@ -201,8 +201,9 @@ def appraisal_unit(request: HttpRequest, year: int, unit: str) -> HttpResponse:
     """One unit, item by item: self score beside appraisal, with the lead's round actions."""
     assessment = unit_access.get_assessment_for_user(request.user, year, unit)
     roles = get_roles(request.user)
-    if not roles.is_province_staff:
-        raise PermissionDenied  # the unit itself reads its results on its explanation page
+    if not access.appraisal_visible_to_staff(request.user, assessment):
+        # The unit reads its results on its explanation page; the council once appraised.
+        raise PermissionDenied
     fields = access.assigned_fields(request.user, assessment) if roles.is_appraiser else set()
     items = (
         items_with_context().filter(assessment=assessment).exclude(criterion__method=scoring.SURVEY)
@@ -397,6 +398,7 @@ def unit_explanations(request: HttpRequest, year: int, unit: str) -> HttpRespons
             "library": library,
             "role": role,
             "is_open": assessment.state == AssessmentState.EXPLANATION_REQUESTED,
+            "show_round2": access.round2_visible_to(request.user, assessment),
         },
         status=status,
     )

@@ -517,3 +517,82 @@ def test_a_pdf_opens_in_the_browser_sandboxed_for_appraisers(
         and inline["X-Content-Type-Options"] == "nosniff"
     )
     assert client_for(focal).get(url)["Content-Disposition"].startswith("attachment")
+
+
+def test_a_survey_item_cannot_be_flagged(field3_appraiser: Any, submitted: UnitAssessment) -> None:
+    response = appraise(
+        client_for(field3_appraiser), item(submitted, "3.6"), action="flag", question="?", htmx=True
+    )
+    assert response.status_code == 422
+    assert not item(submitted, "3.6").explanation_required
+
+
+def test_a_question_starts_the_appraisal_like_a_first_score(
+    field3_appraiser: Any, submitted: UnitAssessment
+) -> None:
+    appraise(
+        client_for(field3_appraiser),
+        item(submitted, "3.3"),
+        action="flag",
+        question="Đề nghị bổ sung?",
+    )
+    assert UnitAssessment.objects.get(pk=submitted.pk).state == AssessmentState.APPRAISING
+    assert (
+        Event.objects.filter(action=EventAction.APPRAISAL_STARTED, unit=submitted.unit).count() == 1
+    )
+
+
+def test_the_council_reads_the_appraisal_only_once_the_unit_is_appraised(
+    field3_appraiser: Any, secretariat_lead: Any, council_member: Any, submitted: UnitAssessment
+) -> None:
+    url = reverse("appraisal_unit", args=[2016, "STP"])
+    assert client_for(council_member).get(url).status_code == 403
+    appraise_everything(submitted, field3_appraiser)
+    services.finish_round1(submitted, by=secretariat_lead)
+    assert client_for(council_member).get(url).status_code == 200
+
+
+def test_round_1_cannot_send_questions_after_the_explanation_deadline(
+    field3_appraiser: Any, secretariat_lead: Any, submitted: UnitAssessment, open_round: Round
+) -> None:
+    appraise_everything(submitted, field3_appraiser)
+    services.flag_explanation(item(submitted, "3.3"), "Vì sao?", by=field3_appraiser)
+    Round.objects.filter(pk=open_round.pk).update(
+        self_assessment_deadline=timezone.now() - datetime.timedelta(days=3),
+        appraisal1_deadline=timezone.now() - datetime.timedelta(days=2),
+        explanation_deadline=timezone.now() - datetime.timedelta(minutes=1),
+    )
+    with pytest.raises(unit_services.ServiceError):
+        services.finish_round1(
+            UnitAssessment.objects.select_related("round").get(pk=submitted.pk), by=secretariat_lead
+        )
+
+
+def test_the_unit_sees_round_2_scores_only_when_round_2_is_finished(
+    field3_appraiser: Any, secretariat_lead: Any, leader: Any, focal: Any, submitted: UnitAssessment
+) -> None:
+    appraise_everything(submitted, field3_appraiser)
+    flagged = item(submitted, "3.3")
+    services.save_appraisal(flagged, by=field3_appraiser, value="90", comment="Lần một")
+    services.flag_explanation(flagged, "Vì sao?", by=field3_appraiser)
+    services.finish_round1(submitted, by=secretariat_lead)
+    services.answer_explanation(item(submitted, "3.3"), "Giải trình", by=focal)
+    services.submit_explanations(UnitAssessment.objects.get(pk=submitted.pk), by=leader)
+    services.save_appraisal(
+        item(submitted, "3.3"), by=field3_appraiser, value="100", comment="Bí mật lần hai"
+    )
+    url = reverse("unit_explanations", args=[2016, "STP"])
+    assert "Bí mật lần hai" not in client_for(focal).get(url).content.decode()
+    services.finish_round2(UnitAssessment.objects.get(pk=submitted.pk), by=secretariat_lead)
+    assert "Bí mật lần hai" in client_for(focal).get(url).content.decode()
+
+
+def test_the_bonus_and_penalty_blocks_can_be_assigned_from_the_page(
+    secretariat_lead: Any, submitted: UnitAssessment
+) -> None:
+    body = (
+        client_for(secretariat_lead)
+        .get(reverse("appraiser_assignments", args=[2016]))
+        .content.decode()
+    )
+    assert "Điểm thưởng" in body and "Điểm trừ" in body
