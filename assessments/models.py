@@ -491,6 +491,10 @@ class ItemScore(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     explanation_required = models.BooleanField(_("explanation required"), default=False)
+    # Survey leaves (§8): max × the mean weight of valid answers, set by the survey import.
+    survey_score = models.DecimalField(
+        _("survey score"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
     # Appraisal round 2: only items flagged for explanation.
     appraisal2_value = models.CharField(_("appraised value (round 2)"), max_length=200, blank=True)
     appraisal2_score = models.DecimalField(
@@ -528,6 +532,10 @@ class ItemScore(models.Model):
                 condition=Q(appraisal2_score__isnull=True)
                 | Q(appraisal2_score__gte=0, appraisal2_score__lte=1000, appraisal2_na=False),
                 name="itemscore_appraisal2_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(survey_score__isnull=True) | Q(survey_score__gte=0, survey_score__lte=1000),
+                name="itemscore_survey_range",
             ),
             models.CheckConstraint(
                 condition=Q(appraisal2_at__isnull=True) | Q(explanation_required=True),
@@ -678,6 +686,10 @@ class EventAction(models.TextChoices):
     EXPLANATIONS_LOCKED = "explanations_locked", _("Explanations locked at the deadline")
     REAPPRAISED = "reappraised", _("Item re-appraised")
     ROUND2_FINISHED = "round2_finished", _("Appraisal round 2 finished")
+    SENT_BACK = "sent_back", _("Sent back for re-appraisal")
+    ROUND_APPROVED = "round_approved", _("Round approved")
+    ROUND_PUBLISHED = "round_published", _("Round published")
+    RESULTS_CORRECTED = "results_corrected", _("Results corrected")
 
 
 class Event(models.Model):

@@ -6,4 +6,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("assessments.urls")),
     path("", include("councils.urls")),
+    path("", include("reporting.urls")),
 ]

@@ -1,5 +1,9 @@
 """Secretariat and council bodies: who appraises, who runs the process, who approves (§6)."""
 
+from __future__ import annotations
+
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -148,3 +152,56 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.deadline} −{self.days_before}"
+
+
+class Opinion(models.Model):
+    """A council member's opinion on one unit's appraised result (§5.3)."""
+
+    assessment = models.ForeignKey(
+        "assessments.UnitAssessment", on_delete=models.CASCADE, related_name="opinions"
+    )
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agrees = models.BooleanField(_("agrees"))
+    note = models.TextField(_("note"), blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("council opinion")
+        verbose_name_plural = _("council opinions")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "member"], name="opinion_one_per_member"),
+            models.CheckConstraint(
+                condition=Q(agrees=True) | ~Q(note=""), name="opinion_disagreement_has_note"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {'+' if self.agrees else '−'} {self.assessment_id}"
+
+
+def decision_path(instance: Decision, filename: str) -> str:
+    return f"decisions/{instance.round.year}/{uuid.uuid4().hex}.pdf"
+
+
+class Decision(models.Model):
+    """The chair's approval decision of a round (§5.3): number, date, signer, signed PDF."""
+
+    round = models.OneToOneField(
+        "assessments.Round", on_delete=models.PROTECT, related_name="decision"
+    )
+    number = models.CharField(_("decision number"), max_length=100)
+    date = models.DateField(_("decision date"))
+    signer = models.CharField(_("signed by"), max_length=200)
+    signed_pdf = models.FileField(_("signed decision (PDF)"), upload_to=decision_path, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("approval decision")
+        verbose_name_plural = _("approval decisions")
+        constraints = [models.CheckConstraint(condition=~Q(number=""), name="decision_has_number")]
+
+    def __str__(self) -> str:
+        return self.number

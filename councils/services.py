@@ -39,7 +39,7 @@ from assessments.services import (
     unit_members,
 )
 
-from .models import AppraiserAssignment, ExplanationRequest
+from .models import AppraiserAssignment, ExplanationRequest, Opinion
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -583,4 +583,71 @@ def finish_round2(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
         % {"unit": locked.unit.name},
         url=reverse("unit_workspace", args=[locked.round.year, locked.unit.code]),
     )
+    return locked
+
+
+# --- council review (§5.3) -------------------------------------------------------------------
+
+COUNCIL_STATES = (AssessmentState.APPRAISED,)
+
+
+@transaction.atomic
+def record_opinion(
+    assessment: UnitAssessment, *, by: User, agrees: bool, note: str = ""
+) -> Opinion:
+    """A council member agrees or disagrees (with a note) with a unit's appraised result."""
+    locked = locked_assessment(assessment)
+    if locked.state not in COUNCIL_STATES:
+        raise ServiceError(
+            _(
+                "Opinions are recorded while the council reviews appraised results; %(unit)s is %(state)s."
+            )
+            % {"unit": locked.unit.name, "state": locked.get_state_display()}
+        )
+    if not agrees and not note.strip():
+        raise ServiceError(_("Say why you disagree in the note."))
+    opinion, _created = Opinion.objects.update_or_create(
+        assessment=locked,
+        member=by,
+        defaults={"agrees": agrees, "note": note.strip(), "updated_at": timezone.now()},
+    )
+    return opinion
+
+
+@transaction.atomic
+def send_back(assessment: UnitAssessment, *, by: User, reason: str) -> UnitAssessment:
+    """The council chair sends an appraised unit back for re-appraisal (§5.2)."""
+    locked = locked_assessment(assessment)
+    if not reason.strip():
+        raise ServiceError(_("Give the reason for sending the unit back for re-appraisal."))
+    if locked.state != AssessmentState.APPRAISED:
+        raise ServiceError(
+            _("Only an appraised unit can be sent back; %(unit)s is %(state)s.")
+            % {"unit": locked.unit.name, "state": locked.get_state_display()}
+        )
+    changed = UnitAssessment.objects.filter(pk=locked.pk, state=AssessmentState.APPRAISED).update(
+        state=AssessmentState.APPRAISING, version=F("version") + 1
+    )
+    if changed != 1:  # pragma: no cover - the row lock makes this unreachable
+        raise ServiceError(
+            _("Someone else has just changed the state of %(unit)s; reload the page.")
+            % {"unit": locked.unit.name}
+        )
+    record(
+        EventAction.SENT_BACK,
+        locked,
+        by=by,
+        reason=reason.strip(),
+        old=AssessmentState.APPRAISED,
+        new=AssessmentState.APPRAISING,
+    )
+    notify(
+        secretariat_leads(),
+        _("[PAR index %(year)s] %(unit)s sent back for re-appraisal")
+        % {"year": locked.round.year, "unit": locked.unit.name},
+        _("The council chair sent %(unit)s back for re-appraisal: %(reason)s")
+        % {"unit": locked.unit.name, "reason": reason.strip()},
+        url=reverse("appraisal_unit", args=[locked.round.year, locked.unit.code]),
+    )
+    locked.state = AssessmentState.APPRAISING
     return locked

@@ -1,0 +1,4 @@
+"""URLs of the council pages."""
+
+
+urlpatterns: list = []

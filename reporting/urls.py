@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("cong-khai/", include("reporting.public_urls")),
+    path("hoi-dong/", include("reporting.council_urls")),
+]
