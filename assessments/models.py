@@ -534,7 +534,8 @@ class ItemScore(models.Model):
                 name="itemscore_appraisal2_range",
             ),
             models.CheckConstraint(
-                condition=Q(survey_score__isnull=True) | Q(survey_score__gte=0, survey_score__lte=1000),
+                condition=Q(survey_score__isnull=True)
+                | Q(survey_score__gte=0, survey_score__lte=1000),
                 name="itemscore_survey_range",
             ),
             models.CheckConstraint(

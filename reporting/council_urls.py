@@ -1,4 +1,16 @@
-"""URLs of the council pages."""
+"""URLs of the council pages (under /hoi-dong/)."""
 
+from django.urls import path
 
-urlpatterns: list = []
+from . import council_views
+
+urlpatterns = [
+    path("", council_views.council_home, name="council_home"),
+    path("<int:year>/", council_views.council_round, name="council_round"),
+    path(
+        "<int:year>/quyet-dinh.pdf",
+        council_views.council_decision_pdf,
+        name="council_decision_pdf",
+    ),
+    path("<int:year>/<str:unit>/", council_views.council_unit, name="council_unit"),
+]

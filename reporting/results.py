@@ -125,7 +125,7 @@ def compute(round_: Round, *, provisional: bool) -> RoundResults:
         "appraisal2_na",
         "survey_score",
     ):
-        rows_by_assessment.setdefault(row["assessment_id"], []).append(row)
+        rows_by_assessment.setdefault(row["assessment_id"], []).append(dict(row))
 
     groups: list[GroupResult] = []
     bands = round_.bands()

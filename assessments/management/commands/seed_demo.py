@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import random
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo accounts: {users} (password {PASSWORD})")
         seed_assessments(self.stdout, options["verbosity"])
         seed_appraisals(self.stdout, options["verbosity"])
+        seed_council(self.stdout, options["verbosity"])
 
     def ensure_accounts(self) -> int:
         User = get_user_model()
@@ -200,7 +202,7 @@ def seed_assessments(stdout: Any, verbosity: int) -> None:
             if UnitAssessment.objects.filter(round=round_, unit=unit).exists():
                 continue
             assessment = services.get_or_create_assessment(round_, unit)
-            rng = random.Random(f"{round_.year}-{unit.code}")  # noqa: S311 - demo data, reproducible
+            rng = random.Random(f"{round_.year}-{unit.code}")
             strength = rng.uniform(0.45, 0.97)
             if round_.year == 2016 and unit.code == "STP":
                 share = 1.0
@@ -365,9 +367,9 @@ def seed_appraisals(stdout: Any, verbosity: int) -> None:
     User = get_user_model()
     lead = User.objects.get(username="sonoivu")
     appraisers = {name: User.objects.get(username=name) for name in APPRAISER_FIELDS}
-    for criteria_set in CriteriaSet.objects.filter(round__year__in=(2015, 2016)).select_related(
-        "round", "group"
-    ):
+    for criteria_set in CriteriaSet.objects.filter(
+        round__year__in=(2014, 2015, 2016)
+    ).select_related("round", "group"):
         for name, codes in APPRAISER_FIELDS.items():
             for field in criteria_set.criteria.filter(parent__isnull=True, code__in=codes):
                 if not AppraiserAssignment.objects.filter(
@@ -381,9 +383,9 @@ def seed_appraisals(stdout: Any, verbosity: int) -> None:
 
     # 2015: historical, written directly (its phase deadlines are long past).
     for assessment in UnitAssessment.objects.filter(
-        round__year=2015, state=AssessmentState.SUBMITTED
+        round__year__in=(2014, 2015), state=AssessmentState.SUBMITTED
     ).select_related("round", "unit"):
-        rng = random.Random(f"appraisal-2015-{assessment.unit.code}")  # noqa: S311 - demo data
+        rng = random.Random(f"appraisal-{assessment.round.year}-{assessment.unit.code}")
         items = list(
             ItemScore.objects.filter(assessment=assessment)
             .select_related("criterion")
@@ -468,7 +470,7 @@ def seed_appraisals(stdout: Any, verbosity: int) -> None:
         )
         if assessment.state != AssessmentState.SUBMITTED or target == AssessmentState.SUBMITTED:
             continue
-        rng = random.Random(f"appraisal-2016-{code}")  # noqa: S311 - demo data
+        rng = random.Random(f"appraisal-2016-{code}")
         items = list(
             ItemScore.objects.filter(assessment=assessment)
             .select_related("criterion")
@@ -525,7 +527,7 @@ def seed_appraisals(stdout: Any, verbosity: int) -> None:
                     )
                 appraisal.finish_round2(assessment, by=lead)
     if verbosity:
-        stdout.write("Appraisals 2015 and 2016: ready")
+        stdout.write("Appraisals 2014–2016: ready")
 
 
 def lower_value(item: ItemScore, rng: random.Random) -> tuple[str, Any]:
@@ -545,3 +547,61 @@ def lower_value(item: ItemScore, rng: random.Random) -> tuple[str, Any]:
     else:
         text = candidates.get(method, item.self_value)
     return services.evaluate(criterion, services.ItemInput(value=text))
+
+
+def seed_council(stdout: Any, verbosity: int) -> None:
+    """Survey scores (§8) for the finished rounds, 2014 approved and published, opinions on
+    2015 so the chair can approve and publish it in the demo (DESIGN §12)."""
+    from councils.models import Opinion
+    from reporting import services as publication
+    from reporting.models import ResultSnapshot
+
+    User = get_user_model()
+    survey_items = ItemScore.objects.filter(
+        assessment__round__year__in=(2014, 2015),
+        criterion__method=scoring.SURVEY,
+        survey_score__isnull=True,
+    ).select_related("criterion", "assessment__unit", "assessment__round")
+    updated = []
+    for item in survey_items:
+        rng = random.Random(
+            f"survey-{item.assessment.round.year}-{item.assessment.unit.code}-{item.criterion.code}"
+        )
+        ratio = Decimal(rng.randint(62, 96)) / 100
+        item.survey_score = scoring.round_half_up(item.criterion.max_points * ratio)
+        updated.append(item)
+    ItemScore.objects.bulk_update(updated, ["survey_score"])
+
+    chair = User.objects.get(username="chutich")
+    round_2014 = Round.objects.get(year=2014)
+    if not ResultSnapshot.objects.filter(round=round_2014).exists():
+        publication.approve_round(
+            round_2014,
+            by=chair,
+            number="245/QĐ-UBND",
+            date=datetime.date(2015, 3, 20),
+            signer="Huỳnh Văn Lộc",
+        )
+        publication.publish_round(round_2014, by=chair)
+    members = list(User.objects.filter(username__in=["hoidong1", "hoidong2", "chutich"]))
+    for assessment in UnitAssessment.objects.filter(
+        round__year=2015, state=AssessmentState.APPRAISED
+    ).select_related("unit"):
+        rng = random.Random(f"opinion-{assessment.unit.code}")
+        for member in members:
+            if (
+                rng.random() < 0.5
+                or Opinion.objects.filter(assessment=assessment, member=member).exists()
+            ):
+                continue
+            agrees = rng.random() < 0.85
+            Opinion.objects.create(
+                assessment=assessment,
+                member=member,
+                agrees=agrees,
+                note=""
+                if agrees
+                else "Đề nghị xem lại điểm lĩnh vực 3: tài liệu kiểm chứng chưa đầy đủ.",
+            )
+    if verbosity:
+        stdout.write("Council: 2014 published, 2015 ready for approval")
