@@ -152,12 +152,15 @@ def compute(round_: Round, *, provisional: bool) -> RoundResults:
                 )
                 for row in rows
             }
+            # The unit's own view, with the same survey scores, so that "appraised − self"
+            # measures the appraisal only (how well the unit assesses itself).
             self_scores = {
-                row["criterion__code"]: scoring.LeafScore(
+                row["criterion__code"]: scoring.LeafScore(row["survey_score"], False)
+                if row["criterion__method"] == scoring.SURVEY
+                else scoring.LeafScore(
                     row["self_score"] if submitted else None, row["not_applicable"] and submitted
                 )
                 for row in rows
-                if row["criterion__method"] != scoring.SURVEY
             }
             totals = scoring.aggregate(nodes, scores)
             self_totals = scoring.aggregate(nodes, self_scores)
