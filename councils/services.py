@@ -202,6 +202,13 @@ def save_appraisal(
             _("%(unit)s is not open for appraisal (%(state)s).")
             % {"unit": assessment.unit.name, "state": assessment.get_state_display()}
         )
+    current_item = ItemScore.objects.get(pk=item.pk)
+    if current_item.appraisal2_at is not None:
+        # Re-appraisal after the chair sent the unit back: the item's final score is its
+        # round-2 score (§4.4), so that is the one to change.
+        return _save_reappraisal(
+            assessment, item, by=by, value=value, not_applicable=not_applicable, comment=comment
+        )
     canonical, points = appraised_values(item.criterion, value, not_applicable, comment)
     if assessment.state == AssessmentState.SUBMITTED:
         transition(
@@ -375,7 +382,10 @@ def finish_round1(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
             _("Round 1 cannot be finished: %(count)s item(s) are not appraised yet: %(codes)s.")
             % {"count": len(missing), "codes": ", ".join(c.code for c in missing)}
         )
-    flagged = ItemScore.objects.filter(assessment=locked, explanation_required=True).count()
+    # Items explained and re-appraised before a send-back need no new explanation round.
+    flagged = ItemScore.objects.filter(
+        assessment=locked, explanation_required=True, appraisal2_at__isnull=True
+    ).count()
     deadline = locked.round.explanation_deadline
     if flagged and deadline is not None and timezone.now() >= deadline:
         raise ServiceError(

@@ -40,7 +40,8 @@ VERSION_PARAMETER = "phien-ban"
 
 def json_text(data: dict[str, Any]) -> str:
     """The §10 JSON as text: keys in the order of ``results.as_json``, Vietnamese as written."""
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    # PostgreSQL's jsonb does not keep key order: rebuild the §10 order before writing.
+    return json.dumps(results.ordered(data), ensure_ascii=False, indent=2) + "\n"
 
 
 def csv_text(data: dict[str, Any]) -> str:

@@ -305,3 +305,43 @@ def first_fields(data: dict[str, Any]) -> list[dict[str, Any]]:
             if len(unit["fields"]) > len(longest):
                 longest = unit["fields"]
     return longest
+
+
+UNIT_KEYS = (
+    "code",
+    "name",
+    "rank",
+    "index",
+    "total",
+    "applicable_max",
+    "band",
+    "bonus",
+    "penalty",
+    "fields",
+)
+
+
+def ordered(data: dict[str, Any]) -> dict[str, Any]:
+    """The §10 JSON with its keys in the documented order (a snapshot read back from
+    PostgreSQL's jsonb has them sorted differently)."""
+    return {
+        "round": data["round"],
+        "provisional": data["provisional"],
+        "groups": [
+            {
+                "code": group["code"],
+                "name": group["name"],
+                "units": [
+                    {key: unit[key] for key in UNIT_KEYS}
+                    | {
+                        "fields": [
+                            {"code": f["code"], "score": f["score"], "max": f["max"]}
+                            for f in unit["fields"]
+                        ]
+                    }
+                    for unit in group["units"]
+                ],
+            }
+            for group in data["groups"]
+        ],
+    }

@@ -42,16 +42,22 @@ def locked_round(round_: Round) -> Round:
 
 
 def not_appraised(round_: Round) -> list[str]:
-    """Units of the round that stop approval: not appraised, or never started."""
+    """Units of the round that stop approval: every assessment of the round must be
+    appraised; until ``lock_deadlines`` has closed the round's roll (``units_locked_at``),
+    units of its groups that never started count too."""
     from assessments.models import CriteriaSet
 
-    group_ids = CriteriaSet.objects.filter(round=round_).values_list("group_id", flat=True)
     states = dict(UnitAssessment.objects.filter(round=round_).values_list("unit_id", "state"))
-    return [
-        unit.name
-        for unit in Unit.objects.filter(group_id__in=group_ids, is_active=True).order_by("code")
-        if states.get(unit.pk) != AssessmentState.APPRAISED
-    ]
+    names = dict(Unit.objects.filter(pk__in=states).values_list("pk", "name"))
+    missing = [names[pk] for pk, state in states.items() if state != AssessmentState.APPRAISED]
+    if round_.units_locked_at is None:
+        group_ids = CriteriaSet.objects.filter(round=round_).values_list("group_id", flat=True)
+        missing += list(
+            Unit.objects.filter(group_id__in=group_ids, is_active=True)
+            .exclude(pk__in=states)
+            .values_list("name", flat=True)
+        )
+    return sorted(missing)
 
 
 @transaction.atomic
@@ -68,6 +74,13 @@ def approve_round(
     round_ = locked_round(round_)
     if ResultSnapshot.objects.filter(round=round_).exists():
         raise ServiceError(_("Round %(year)s has already been approved.") % {"year": round_.year})
+    # Lock every assessment of the round: a send-back cannot slip in between the check and
+    # the state change.
+    appraised = list(
+        UnitAssessment.objects.select_for_update()
+        .filter(round=round_, state=AssessmentState.APPRAISED)
+        .values_list("pk", flat=True)
+    )
     missing = not_appraised(round_)
     if missing:
         raise ServiceError(
@@ -87,8 +100,14 @@ def approve_round(
         signed_pdf.seek(0)
         decision.signed_pdf.save(signed_pdf.name or "quyet-dinh.pdf", signed_pdf, save=False)
     decision.save()
-    changed = UnitAssessment.objects.filter(round=round_, state=AssessmentState.APPRAISED).update(
-        state=AssessmentState.APPROVED, version=F("version") + 1
+    changed = UnitAssessment.objects.filter(
+        pk__in=appraised, state=AssessmentState.APPRAISED
+    ).update(state=AssessmentState.APPROVED, version=F("version") + 1)
+    if changed != len(appraised):  # pragma: no cover - the row locks make this unreachable
+        raise ServiceError(_("A unit changed state during the approval; try again."))
+    # The roll of units is closed: lock_deadlines adds no unit to an approved round.
+    Round.objects.filter(pk=round_.pk).update(
+        units_locked_at=round_.units_locked_at or timezone.now()
     )
     data = results.as_json(results.compute(round_, provisional=False))
     snapshot = ResultSnapshot.objects.create(round=round_, version=1, data=data, created_by=by)

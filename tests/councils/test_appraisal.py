@@ -596,3 +596,30 @@ def test_the_bonus_and_penalty_blocks_can_be_assigned_from_the_page(
         .content.decode()
     )
     assert "Điểm thưởng" in body and "Điểm trừ" in body
+
+
+def test_after_a_send_back_the_reappraisal_changes_the_final_score_and_needs_no_new_explanation(
+    field3_appraiser: Any,
+    secretariat_lead: Any,
+    leader: Any,
+    focal: Any,
+    chair: Any,
+    submitted: UnitAssessment,
+) -> None:
+    appraise_everything(submitted, field3_appraiser)
+    services.flag_explanation(item(submitted, "3.3"), "Vì sao?", by=field3_appraiser)
+    services.finish_round1(submitted, by=secretariat_lead)
+    services.answer_explanation(item(submitted, "3.3"), "Giải trình", by=focal)
+    services.submit_explanations(UnitAssessment.objects.get(pk=submitted.pk), by=leader)
+    services.save_appraisal(item(submitted, "3.3"), by=field3_appraiser, value="100")
+    services.finish_round2(UnitAssessment.objects.get(pk=submitted.pk), by=secretariat_lead)
+    services.send_back(
+        UnitAssessment.objects.get(pk=submitted.pk), by=chair, reason="Xem lại mục 3.3"
+    )
+    services.save_appraisal(
+        item(submitted, "3.3"), by=field3_appraiser, value="90", comment="Sau khi Hội đồng trả lại"
+    )
+    assert item(submitted, "3.3").final_score == Decimal("1.00")
+    services.finish_round1(UnitAssessment.objects.get(pk=submitted.pk), by=secretariat_lead)
+    assert UnitAssessment.objects.get(pk=submitted.pk).state == AssessmentState.APPRAISED
+    assert Event.objects.filter(action=EventAction.SENT_BACK, reason="Xem lại mục 3.3").count() == 1

@@ -203,7 +203,10 @@ def test_a_unit_that_never_submitted_scores_zero_but_keeps_its_survey(
         survey_2_1="7.5",
     )
     result = result_of(round_, "DR", provisional=True)
-    assert (result.total, result.self_total) == (D("7.50"), D("7.50"))  # survey counts on both sides
+    assert (result.total, result.self_total) == (
+        D("7.50"),
+        D("7.50"),
+    )  # survey counts on both sides
 
 
 def test_fields_are_ranked_too(round_: Round, groups: Any) -> None:
@@ -272,3 +275,41 @@ def test_compute_runs_the_same_queries_for_5_and_30_units(groups: Any) -> None:
             results.compute(round_, provisional=False)
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 5, counts
+
+
+def test_a_unit_created_after_the_round_neither_blocks_approval_nor_joins_it(
+    round_: Round, groups: Any, chair: Any
+) -> None:
+    from assessments.services import lock_deadlines
+    from reporting import services as publication
+
+    unit_with(round_, groups, "OK1", "Đơn vị một", a1_1_1="50")
+    lock_deadlines()  # closes the round's roll of units
+    Unit.objects.create(code="MOI", name="Sở mới", group=groups["SO"])
+    assert publication.not_appraised(Round.objects.get(pk=round_.pk)) == []
+    publication.approve_round(
+        Round.objects.get(pk=round_.pk),
+        by=chair,
+        number="1/QĐ",
+        date=datetime.date(2050, 3, 1),
+        signer="Lộc",
+    )
+    lock_deadlines()
+    assert not UnitAssessment.objects.filter(round=round_, unit__code="MOI").exists()
+
+
+def test_the_open_data_keeps_the_documented_key_order(
+    round_: Round, groups: Any, chair: Any
+) -> None:
+    import json
+
+    from reporting import services as publication
+    from reporting.public_views import json_text
+
+    unit_with(round_, groups, "K1", "Đơn vị", a1_1_1="50")
+    snapshot = publication.approve_round(
+        round_, by=chair, number="2/QĐ", date=datetime.date(2050, 3, 1), signer="Lộc"
+    )
+    snapshot.refresh_from_db()  # read back from the database (jsonb on PostgreSQL)
+    unit = json.loads(json_text(snapshot.data))["groups"][0]["units"][0]
+    assert list(unit) == list(results.UNIT_KEYS)
