@@ -59,6 +59,18 @@ def require_council_reader(user: User | AnonymousUser) -> Roles:
     return roles
 
 
+def may_read_provisional(user: User | AnonymousUser, round_: Round) -> bool:
+    """Provisional (unapproved) results of every unit: the secretariat lead and the chair at
+    any time; council members once every unit is appraised (council review, §6); nobody
+    else (appraisers and units read published results)."""
+    from .services import not_appraised
+
+    roles = get_roles(user)
+    if roles.is_secretariat_lead or roles.is_council_chair:
+        return True
+    return roles.is_council_member and not not_appraised(round_)
+
+
 def get_round_for_council(user: User | AnonymousUser, year: int) -> Round:
     require_council_reader(user)
     try:

@@ -27,7 +27,7 @@ from assessments.models import Round
 from assessments.roles import get_roles
 
 from . import pdf
-from .council_views import require_council_reader
+from .council_views import may_read_provisional, require_council_reader
 from .models import ResultSnapshot
 from .public_views import published_or_404
 
@@ -67,7 +67,10 @@ def round_report_source(request: HttpRequest, year: int) -> pdf.Source:
         round_ = Round.objects.filter(year=year).first()
         if round_ is None:
             raise Http404
-        return pdf.staff_source(round_)
+        source = pdf.staff_source(round_)
+        if source.provisional and not may_read_provisional(request.user, round_):
+            raise PermissionDenied
+        return source
     try:
         return public_round_source(request, year)
     except Http404:
@@ -104,11 +107,19 @@ def pdf_scorecard(request: HttpRequest, year: int, unit: str) -> HttpResponse:
             else:
                 raise
         else:
+            roles = get_roles(request.user)
+            is_council = (
+                roles.is_secretariat_lead or roles.is_council_member or roles.is_council_chair
+            )
             source = pdf.staff_source(assessment.round)
-            if source.provisional and not get_roles(request.user).is_province_staff:
+            if source.provisional and not may_read_provisional(request.user, assessment.round):
                 raise PermissionDenied(
                     _("The scorecard is available once the council approves the results.")
                 )
+            if not is_council:
+                # A rank depends on every other unit: units and appraisers read the scorecard
+                # once the results are published (§6).
+                source = public_round_source(request, year)
     found = pdf.find_unit(source.data, unit)
     if found is None:
         raise Http404
@@ -138,6 +149,8 @@ def pdf_all_units_zip(request: HttpRequest, year: int) -> HttpResponse:
     if round_ is None:
         raise Http404
     source = pdf.staff_source(round_)
+    if source.provisional and not may_read_provisional(request.user, round_):
+        raise PermissionDenied
     suffix = "-tam-tinh" if source.provisional else ""
     return attachment(
         pdf.all_units_zip(source, request),

@@ -212,6 +212,9 @@ class Writer:
         alignment: Alignment | None = None,
     ) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.sheet, value=value)
+        if isinstance(value, str) and value.startswith("="):
+            # Text typed by people (answers, titles) stays text, never a live formula.
+            cell.data_type = "s"
         if font is not None:
             cell.font = font
         if fill is not None:

@@ -9,10 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from assessments.models import Round
-from assessments.roles import get_roles
 
 from . import workbook
-from .council_views import chosen_snapshot
+from .council_views import chosen_snapshot, may_read_provisional, require_council_reader
 from .models import ResultSnapshot
 from .public_views import published_or_404
 
@@ -29,20 +28,18 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def round_workbook(request: HttpRequest, year: int) -> HttpResponse:
-    """Every province-level role: the secretariat lead, appraisers (secretariat staff who
-    read every unit's items anyway, §6), council members and the chair. Unit users and
-    accounts without a role: 403; an unknown round: 404. ``?phien-ban=N`` picks a version."""
-    roles = get_roles(request.user)
-    if not roles.is_province_staff:
-        raise PermissionDenied
+    """The secretariat lead and the council (members see provisional results only in council
+    review, see ``may_read_provisional``). Appraisers, unit users and accounts without a
+    role: 403; an unknown round: 404. ``?phien-ban=N`` picks a version."""
+    roles = require_council_reader(request.user)
     round_ = Round.objects.filter(year=year).first()
     if round_ is None:
         raise Http404
     snapshots = list(ResultSnapshot.objects.filter(round=round_).order_by("-version"))
     shown = chosen_snapshot(snapshots, request.GET.get("phien-ban"))
-    source = workbook.staff_source(
-        round_, shown, full_detail=roles.is_secretariat_lead or roles.is_appraiser
-    )
+    if shown is None and not may_read_provisional(request.user, round_):
+        raise PermissionDenied
+    source = workbook.staff_source(round_, shown, full_detail=roles.is_secretariat_lead)
     suffix = "tam-tinh" if shown is None else f"v{shown.version}"
     return xlsx_response(workbook.build(source), f"chi-so-cchc-{year}-{suffix}.xlsx")
 

@@ -188,7 +188,9 @@ def assert_embedded_dejavu(content: bytes) -> None:
     fonts = fonts_of(content)
     assert fonts
     for name, embedded in fonts:
-        assert embedded and "DejaVu" in name, fonts
+        # The shipped font (@font-face family DejaVuSansPDF), not a system fallback that
+        # happens to be DejaVu too.
+        assert embedded and name.split("+")[-1].startswith("DejaVuSansPDF"), fonts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,9 +362,12 @@ def assert_scorecard(text: str, data: dict[str, Any], code: str) -> None:
     raise AssertionError(code)
 
 
-def test_the_unit_reads_its_scorecard_once_the_round_is_approved(
-    approved_2015: Round, leader: Any, contributor: Any
+def test_the_unit_reads_its_scorecard_once_the_round_is_published(
+    approved_2015: Round, leader: Any, contributor: Any, chair: Any
 ) -> None:
+    # Approved but not published: a rank depends on every other unit (§6).
+    assert client_for(leader).get(scorecard_url()).status_code == 404
+    services.publish_round(approved_2015, by=chair)
     data = approved_2015.snapshots.get().data
     for user in (leader, contributor):
         content = fetch(user, scorecard_url()).content
@@ -371,7 +376,7 @@ def test_the_unit_reads_its_scorecard_once_the_round_is_approved(
 
 
 def test_the_scorecard_names_the_strongest_and_the_weakest_field(
-    approved_2015: Round, leader: Any
+    published_2015: Round, leader: Any
 ) -> None:
     text = pdf_text(fetch(leader, scorecard_url("STP")).content)
     # STP: field 1 55/60 (91.7 %), field 2 36.25/40 (90.6 %).
@@ -379,11 +384,12 @@ def test_the_scorecard_names_the_strongest_and_the_weakest_field(
     assert re.search(r"2\. Hiện đại hóa nền hành chính \(36,25/40\)", text), text
 
 
-def test_before_approval_the_unit_cannot_read_its_scorecard_but_staff_read_it_provisional(
-    round_2015: Round, leader: Any, appraiser: Any, secretariat_lead: Any
+def test_before_approval_only_the_lead_and_the_chair_read_a_provisional_scorecard(
+    round_2015: Round, leader: Any, appraiser: Any, secretariat_lead: Any, chair: Any
 ) -> None:
     assert client_for(leader).get(scorecard_url()).status_code == 403
-    for user in (appraiser, secretariat_lead):
+    assert client_for(appraiser).get(scorecard_url("HQT")).status_code == 403
+    for user in (secretariat_lead, chair):
         text = pdf_text(fetch(user, scorecard_url("HQT")).content)
         assert_scorecard(text, expected(round_2015, provisional=True), "HQT")
         assert gettext("PROVISIONAL") in text

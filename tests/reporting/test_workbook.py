@@ -299,8 +299,8 @@ def test_the_explanations_sheet_lists_questions_answers_and_dates(
     ]
 
 
-def test_the_council_sees_no_appraisal_of_a_unit_that_is_not_appraised_yet(
-    round_2015: Round, secretariat_lead: Any, council_member: Any
+def test_the_chair_sees_no_appraisal_of_a_unit_that_is_not_appraised_yet_and_members_wait_for_council_review(
+    round_2015: Round, secretariat_lead: Any, council_member: Any, chair: Any
 ) -> None:
     UnitAssessment.objects.filter(unit__code="STP").update(state=AssessmentState.APPRAISING)
     ExplanationRequest.objects.create(
@@ -317,7 +317,9 @@ def test_the_council_sees_no_appraisal_of_a_unit_that_is_not_appraised_yet(
     lead_rows, lead_questions = detail(secretariat_lead)
     assert lead_rows[("STP", "1.1")][6:10] == (54, 55, None, 55)
     assert len(lead_questions) == 1
-    member_rows, member_questions = detail(council_member)
+    # Members read provisional results only in council review (every unit appraised).
+    assert client_for(council_member).get(staff_url()).status_code == 403
+    member_rows, member_questions = detail(chair)
     assert member_rows[("STP", "1.1")][6:10] == (54, None, None, None)
     assert member_rows[("SYT", "1.1")][6:10] == (49, 50, None, 50)
     assert member_questions == []
@@ -381,15 +383,16 @@ def test_the_public_workbook_exists_only_for_published_rounds(
 # --- permissions -----------------------------------------------------------------------------
 
 
-def test_every_province_role_downloads_the_round_workbook(
+def test_the_lead_and_the_council_download_the_round_workbook_and_appraisers_do_not(
     round_2015: Round,
     secretariat_lead: Any,
     appraiser: Any,
     council_member: Any,
     chair: Any,
 ) -> None:
-    for user in (secretariat_lead, appraiser, council_member, chair):
+    for user in (secretariat_lead, council_member, chair):  # every unit of round_2015 is appraised
         download(client_for(user), staff_url())
+    assert client_for(appraiser).get(staff_url()).status_code == 403
 
 
 def test_the_round_workbook_is_refused_to_everyone_else(
