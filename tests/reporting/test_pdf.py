@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 from pypdf import PdfReader
 
 from assessments.models import ItemScore, Round, Unit, UnitAssessment, UnitGroup, UnitRole
-from reporting import results, services
+from reporting import services
 from tests.conftest import ARTIFACTS, client_for, unit_user
 from tests.reporting.test_public import build_round
 
@@ -147,7 +147,18 @@ def index_text(value: str) -> str:
 
 
 def expected(round_: Round, *, provisional: bool) -> dict[str, Any]:
-    return results.as_json(results.compute(round_, provisional=provisional))
+    """What ``export_results`` prints (DESIGN §10): the reference for every PDF's numbers."""
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    args = ["--round", str(round_.year), "--format", "json"] + (
+        ["--provisional"] if provisional else []
+    )
+    call_command("export_results", *args, stdout=out)
+    return json.loads(out.getvalue())
 
 
 def assert_rankings(text: str, data: dict[str, Any]) -> None:
