@@ -218,25 +218,52 @@ def save_appraisal(
             by=by,
             action=EventAction.APPRAISAL_STARTED,
         )
-    current = ItemScore.objects.get(pk=item.pk)
-    old = appraisal_state(current)
+    return write_appraisal(
+        assessment,
+        item,
+        1,
+        by=by,
+        value=canonical,
+        points=points,
+        not_applicable=not_applicable,
+        comment=comment,
+    )
+
+
+def write_appraisal(
+    assessment: UnitAssessment,
+    item: ItemScore,
+    round_no: int,
+    *,
+    by: User,
+    value: str,
+    points: Any,
+    not_applicable: bool,
+    comment: str,
+) -> ItemScore:
+    """Store round 1 or round 2 of an item's appraisal and record old → new as an Event."""
+    prefix = f"appraisal{round_no}_"
+    state_of = appraisal_state if round_no == 1 else reappraisal_state
+    old = state_of(ItemScore.objects.get(pk=item.pk))
     ItemScore.objects.filter(pk=item.pk).update(
-        appraisal1_value=canonical,
-        appraisal1_score=points,
-        appraisal1_na=not_applicable,
-        appraisal1_comment=comment.strip(),
-        appraisal1_at=timezone.now(),
-        appraisal1_by=by,
+        **{
+            f"{prefix}value": value,
+            f"{prefix}score": points,
+            f"{prefix}na": not_applicable,
+            f"{prefix}comment": comment.strip(),
+            f"{prefix}at": timezone.now(),
+            f"{prefix}by": by,
+        },
         version=F("version") + 1,
     )
-    saved = ItemScore.objects.select_related("criterion", "appraisal1_by").get(pk=item.pk)
+    saved = ItemScore.objects.select_related("criterion", f"{prefix}by").get(pk=item.pk)
     record(
-        EventAction.APPRAISED,
+        EventAction.APPRAISED if round_no == 1 else EventAction.REAPPRAISED,
         assessment,
         by=by,
         criterion=item.criterion,
         old=old,
-        new=appraisal_state(saved),
+        new=state_of(saved),
     )
     saved.assessment = assessment
     return saved
@@ -258,27 +285,16 @@ def _save_reappraisal(
             % {"code": item.criterion.code}
         )
     canonical, points = appraised_values(item.criterion, value, not_applicable, comment)
-    old = reappraisal_state(current)
-    ItemScore.objects.filter(pk=item.pk).update(
-        appraisal2_value=canonical,
-        appraisal2_score=points,
-        appraisal2_na=not_applicable,
-        appraisal2_comment=comment.strip(),
-        appraisal2_at=timezone.now(),
-        appraisal2_by=by,
-        version=F("version") + 1,
-    )
-    saved = ItemScore.objects.select_related("criterion", "appraisal2_by").get(pk=item.pk)
-    record(
-        EventAction.REAPPRAISED,
+    return write_appraisal(
         assessment,
+        item,
+        2,
         by=by,
-        criterion=item.criterion,
-        old=old,
-        new=reappraisal_state(saved),
+        value=canonical,
+        points=points,
+        not_applicable=not_applicable,
+        comment=comment,
     )
-    saved.assessment = assessment
-    return saved
 
 
 def accept_self_score(item: ItemScore, *, by: User, comment: str = "") -> ItemScore:

@@ -35,7 +35,15 @@ from councils.models import Decision
 
 from . import charts, results
 from .models import ResultSnapshot
-from .public_views import BANDS, Change, change, previous_published, two_places, units_by_code
+from .public_views import (
+    BANDS,
+    Change,
+    change,
+    last_year_of,
+    previous_published,
+    two_places,
+    units_by_code,
+)
 
 FONT_FAMILY = "DejaVuSansPDF"  # the embedded subset is named after it
 CHART_MAX_WIDTH_MM = 170
@@ -324,17 +332,7 @@ def scorecard_context(
     scored = [line for line in lines if line.applicable]
     strongest = max(scored, key=lambda line: line.share, default=None)
     weakest = min(scored, key=lambda line: line.share, default=None)
-    last_year = None
-    if previous is not None:
-        before = units_by_code(previous.data).get(entry["code"])
-        if before is not None:
-            last_year = {
-                "year": previous.round.year,
-                "index": two_places(before[1]["index"]),
-                "rank": before[1]["rank"],
-                "band": before[1]["band"],
-                "change": change(entry, group["code"], {entry["code"]: before}),
-            }
+    last_year = last_year_of(entry, group["code"], previous)
     return {
         **common_context(source),
         "group": group,

@@ -139,6 +139,24 @@ class Change:
     rank_words: str  # the same for screen readers
 
 
+def last_year_of(
+    entry: dict[str, Any], group_code: str, previous: ResultSnapshot | None
+) -> dict[str, Any] | None:
+    """A unit's result in the previous published round, with the change since (or None)."""
+    if previous is None:
+        return None
+    before = units_by_code(previous.data).get(entry["code"])
+    if before is None:
+        return None
+    return {
+        "year": previous.round.year,
+        "index": two_places(before[1]["index"]),
+        "rank": before[1]["rank"],
+        "band": before[1]["band"],
+        "change": change(entry, group_code, {entry["code"]: before}),
+    }
+
+
 def change(
     unit: dict[str, Any], group_code: str, previous: dict[str, tuple[str, dict[str, Any]]]
 ) -> Change:
@@ -306,18 +324,7 @@ def public_unit(request: HttpRequest, year: int, unit: str) -> HttpResponse:
                 "meter": charts.meter(score, maximum, label=words),
             }
         )
-    previous = previous_published(year)
-    last_year = None
-    if previous is not None:
-        before = units_by_code(previous.data).get(entry["code"])
-        if before is not None:
-            last_year = {
-                "year": previous.round.year,
-                "index": two_places(before[1]["index"]),
-                "rank": before[1]["rank"],
-                "band": before[1]["band"],
-                "change": change(entry, group_code, {entry["code"]: before}),
-            }
+    last_year = last_year_of(entry, group_code, previous_published(year))
     context = {
         "year": year,
         "snapshot": shown,
