@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "cchc_portal.middleware.HtmxLoginRedirectMiddleware",
 ]
 
 ROOT_URLCONF = "cchc_portal.urls"

@@ -547,3 +547,19 @@ def test_nobody_opens_a_unit_before_the_round_opens(
         client_for(appraiser).get(reverse("unit_workspace", args=[2020, "STP"])).status_code == 404
     )
     assert not UnitAssessment.objects.filter(round=prepared).exists()
+
+
+def test_an_htmx_save_after_the_session_expired_reloads_the_login_page_as_a_page(
+    assessment: UnitAssessment,
+) -> None:
+    from django.test import Client
+
+    url = item_url("1.1.1")
+    response = Client().post(
+        url,
+        {"value": "có", "version": 0},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{url}"},
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("login") + "?next=" + url.replace("/", "%2F")
+    assert item(assessment, "1.1.1").version == 0
