@@ -666,16 +666,7 @@ def sign_off(request: HttpRequest, year: int, unit: str) -> HttpResponse:
             status = 422
         assessment.refresh_from_db()
     workspace = load_workspace(assessment, cast(User, request.user), role)
-    without_evidence = [
-        row
-        for section in workspace.sections
-        for row in [section.head, *section.rows]
-        if row.is_leaf
-        and row.item
-        and row.criterion.evidence_required
-        and row.item.self_score
-        and not row.evidence_count
-    ]
+    without_evidence = workspace.without_evidence()
     return render(
         request,
         "assessments/sign_off.html",

@@ -120,6 +120,20 @@ class Workspace:
     def percent_done(self) -> int:
         return round(100 * self.scored / self.applicable) if self.applicable else 100
 
+    def without_evidence(self) -> list[Row]:
+        """Scored leaves that require evidence and have no document linked (the sign-off page
+        and the self-assessment report list them with the unit's explanation)."""
+        return [
+            row
+            for section in self.sections
+            for row in [section.head, *section.rows]
+            if row.is_leaf
+            and row.item
+            and row.criterion.evidence_required
+            and row.item.self_score
+            and not row.evidence_count
+        ]
+
 
 def load_workspace(assessment: UnitAssessment, user: User, role: str | None) -> Workspace:
     roots = build_tree(assessment.criteria_set.criteria.all())

@@ -374,16 +374,7 @@ def leader_name(assessment: UnitAssessment) -> str:
 def self_assessment_context(assessment: UnitAssessment, request: HttpRequest) -> dict[str, Any]:
     """The same sections, totals and "without evidence" list as the sign-off page."""
     workspace = load_workspace(assessment, request.user, None)  # type: ignore[arg-type]
-    without_evidence = [
-        row
-        for section in workspace.sections
-        for row in [section.head, *section.rows]
-        if row.is_leaf
-        and row.item
-        and row.criterion.evidence_required
-        and row.item.self_score
-        and not row.evidence_count
-    ]
+    without_evidence = workspace.without_evidence()
     return {
         "year": assessment.round.year,
         "fonts": font_urls(),

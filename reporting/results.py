@@ -25,6 +25,18 @@ from assessments.models import (
 )
 
 ZERO = Decimal("0.00")
+# The ItemScore columns that decide which score counts (§4.4); ``leaf_score`` reads them.
+SCORE_FIELDS = (
+    "self_score",
+    "not_applicable",
+    "appraisal1_at",
+    "appraisal1_score",
+    "appraisal1_na",
+    "appraisal2_at",
+    "appraisal2_score",
+    "appraisal2_na",
+    "survey_score",
+)
 SUBMITTED_STATES = frozenset(
     {
         AssessmentState.SUBMITTED,
@@ -112,18 +124,7 @@ def compute(round_: Round, *, provisional: bool) -> RoundResults:
     )
     rows_by_assessment: dict[int, list[dict[str, Any]]] = {a.pk: [] for a in assessments}
     for row in ItemScore.objects.filter(assessment__round=round_).values(
-        "assessment_id",
-        "criterion__code",
-        "criterion__method",
-        "self_score",
-        "not_applicable",
-        "appraisal1_at",
-        "appraisal1_score",
-        "appraisal1_na",
-        "appraisal2_at",
-        "appraisal2_score",
-        "appraisal2_na",
-        "survey_score",
+        "assessment_id", "criterion__code", "criterion__method", *SCORE_FIELDS
     ):
         rows_by_assessment.setdefault(row["assessment_id"], []).append(dict(row))
 

@@ -94,15 +94,7 @@ DETAIL_FIELDS = (
     "criterion__title",
     "criterion__max_points",
     "criterion__method",
-    "self_score",
-    "not_applicable",
-    "appraisal1_at",
-    "appraisal1_score",
-    "appraisal1_na",
-    "appraisal2_at",
-    "appraisal2_score",
-    "appraisal2_na",
-    "survey_score",
+    *results.SCORE_FIELDS,
 )
 
 
