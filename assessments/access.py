@@ -11,12 +11,15 @@ from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from . import services
 from .models import (
     Assignment,
     CriteriaSet,
+    Evidence,
+    EvidenceLink,
     ItemScore,
     Round,
     Unit,
@@ -25,6 +28,7 @@ from .models import (
     UnitRole,
 )
 from .roles import Roles, get_roles
+from .states import COUNCIL_REVIEW, VISIBLE_TO_UNIT
 
 User = AuthUser | AnonymousUser
 
@@ -99,10 +103,51 @@ def get_assessment_for_user(user: User, year: int, unit_code: str) -> UnitAssess
         assessment = services.get_or_create_assessment(round_, unit)
     except services.ServiceError:
         raise Http404 from None
+    if unit.pk not in roles.units and not staff_reads_unit(roles, assessment.state):
+        raise PermissionDenied
     # The objects already loaded stand in for the foreign keys (no extra queries later).
     assessment.round = round_
     assessment.unit = unit
     return assessment
+
+
+# --- §6: what province staff read of a unit ------------------------------------------------
+
+
+def reads_every_state(roles: Roles) -> bool:
+    """The secretariat lead, the appraisers and the council chair follow a unit in every state
+    (§6 "read all"); council members only during council review."""
+    return roles.is_secretariat_lead or roles.is_appraiser or roles.is_council_chair
+
+
+def staff_reads_unit(roles: Roles, state: str) -> bool:
+    """A unit's data (workspace, items, evidence, reports) for province staff: council members
+    only once the unit is appraised (§6: never a draft, never during appraisal)."""
+    return reads_every_state(roles) or (roles.is_province_staff and state in COUNCIL_REVIEW)
+
+
+def appraisal_visible_to_staff(user: User, assessment: UnitAssessment) -> bool:
+    """The secretariat lead and appraisers follow the appraisal as it happens; the council
+    (the chair too) reads it once the unit is appraised."""
+    roles = get_roles(user)
+    if roles.is_secretariat_lead or roles.is_appraiser:
+        return True
+    return roles.is_province_staff and assessment.state in COUNCIL_REVIEW
+
+
+def results_visible_to(user: User, assessment: UnitAssessment) -> bool:
+    """Staff per ``appraisal_visible_to_staff``; the unit only after round 1 is finished."""
+    roles = get_roles(user)
+    if roles.is_province_staff:
+        return appraisal_visible_to_staff(user, assessment)
+    return assessment.unit_id in roles.units and assessment.state in VISIBLE_TO_UNIT
+
+
+def round2_visible_to(user: User, assessment: UnitAssessment) -> bool:
+    """Round-2 scores reach the unit only once round 2 is finished (not while typed)."""
+    if get_roles(user).is_province_staff:
+        return appraisal_visible_to_staff(user, assessment)
+    return assessment.state in COUNCIL_REVIEW
 
 
 def unit_role(user: User, assessment: UnitAssessment) -> str | None:
@@ -156,6 +201,18 @@ def get_item_for_user(user: User, assessment: UnitAssessment, code: str) -> Item
     return item
 
 
-def require_secretariat_for(user: User, assessment: UnitAssessment) -> None:
-    if not get_roles(user).is_secretariat_lead:
-        raise PermissionDenied
+# --- evidence ----------------------------------------------------------------------------
+
+
+def get_evidence_for_user(assessment: UnitAssessment, pk: int) -> Evidence:
+    """A document of the library of an assessment the user may already see; any other id is
+    a 404 (a document of another unit or round is not confirmed to exist)."""
+    return get_object_or_404(
+        Evidence, pk=pk, unit_id=assessment.unit_id, round_id=assessment.round_id
+    )
+
+
+def get_link_for_edit(item: ItemScore, pk: int) -> EvidenceLink:
+    link = get_object_or_404(EvidenceLink.objects.select_related("evidence"), pk=pk, item=item)
+    link.item = item
+    return link

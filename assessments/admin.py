@@ -10,7 +10,16 @@ from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ForeignKeyWidget
 
-from .models import CriteriaSet, Criterion, Event, Round, Unit, UnitGroup, UnitMembership
+from .models import (
+    CriteriaSet,
+    Criterion,
+    Event,
+    Round,
+    StaffMembership,
+    Unit,
+    UnitGroup,
+    UnitMembership,
+)
 
 
 class UnitResource(resources.ModelResource):
@@ -128,3 +137,12 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "title")
+    list_filter = ("role",)
+    search_fields = ("user__username", "user__first_name")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)

@@ -562,3 +562,51 @@ def carry_over(assessment: UnitAssessment, evidence_ids: Iterable[int], *, by: U
             detail={**evidence_detail(copy), "carried_from": source.pk, "from_year": from_year},
         )
     return result
+
+
+# --- loaders of the evidence pages (one query each) --------------------------------------------
+
+
+def library_of(assessment: UnitAssessment) -> list[Evidence]:
+    """The documents of the unit's library for the assessment's round, by title."""
+    return list(
+        Evidence.objects.filter(unit_id=assessment.unit_id, round_id=assessment.round_id).order_by(
+            "title", "pk"
+        )
+    )
+
+
+def links_of(item: ItemScore) -> list[EvidenceLink]:
+    """The documents linked to an item, with their pages, by title."""
+    return list(
+        EvidenceLink.objects.filter(item=item)
+        .select_related("evidence")
+        .order_by("evidence__title", "pk")
+    )
+
+
+def carry_over_choices(
+    assessment: UnitAssessment, source_round: Round | None
+) -> tuple[list[Evidence], set[str]]:
+    """Last year's documents of the unit, and the SHA-256 of those already in this year's
+    library (two queries)."""
+    if source_round is None:
+        return [], set()
+    documents = list(
+        Evidence.objects.filter(unit_id=assessment.unit_id, round=source_round).order_by(
+            "title", "pk"
+        )
+    )
+    present = set(
+        Evidence.objects.filter(
+            unit_id=assessment.unit_id, round_id=assessment.round_id
+        ).values_list("sha256", flat=True)
+    )
+    return documents, present
+
+
+def documents_of(assessment: UnitAssessment, pks: list[int]) -> QuerySet[Evidence]:
+    """The documents of ``pks`` that belong to the assessment's library (others are ignored)."""
+    return Evidence.objects.filter(
+        unit_id=assessment.unit_id, round_id=assessment.round_id, pk__in=pks
+    )

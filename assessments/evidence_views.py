@@ -16,14 +16,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import access, evidence
-from .models import Evidence, EvidenceLink, ItemScore, UnitAssessment, UnitRole
+from .models import ItemScore, UnitAssessment, UnitRole
 
 UPLOAD_ROWS = 5  # one row per file: file, title, number, date; no JavaScript needed
 UPLOAD_PREFIX = "tai-lieu"
@@ -68,20 +68,6 @@ UploadFormSet = forms.formset_factory(
 )
 
 
-def get_evidence_for_user(assessment: UnitAssessment, pk: int) -> Evidence:
-    """A document of the library of an assessment the user may already see; any other id is
-    a 404 (a document of another unit or round is not confirmed to exist)."""
-    return get_object_or_404(
-        Evidence, pk=pk, unit_id=assessment.unit_id, round_id=assessment.round_id
-    )
-
-
-def get_link_for_edit(item: ItemScore, pk: int) -> EvidenceLink:
-    link = get_object_or_404(EvidenceLink.objects.select_related("evidence"), pk=pk, item=item)
-    link.item = item
-    return link
-
-
 def item_links_context(
     assessment: UnitAssessment,
     item: ItemScore,
@@ -94,16 +80,8 @@ def item_links_context(
     return {
         "assessment": assessment,
         "item": item,
-        "links": list(
-            EvidenceLink.objects.filter(item=item)
-            .select_related("evidence")
-            .order_by("evidence__title", "pk")
-        ),
-        "library": list(
-            Evidence.objects.filter(
-                unit_id=assessment.unit_id, round_id=assessment.round_id
-            ).order_by("title", "pk")
-        ),
+        "links": evidence.links_of(item),
+        "library": evidence.library_of(assessment),
         "can_edit": can_edit,
         "evidence_error": error,
         "typed": typed or {},
@@ -207,7 +185,7 @@ def evidence_download(request: HttpRequest, year: int, unit: str, pk: int) -> Fi
     there). Its type was checked from the content at upload and ``nosniff`` keeps the
     browser to it; the sandbox CSP stops anything active inside it."""
     assessment = access.get_assessment_for_user(request.user, year, unit)
-    document = get_evidence_for_user(assessment, pk)
+    document = access.get_evidence_for_user(assessment, pk)
     try:
         handle = document.file.open("rb")
     except FileNotFoundError:
@@ -233,7 +211,7 @@ def evidence_download(request: HttpRequest, year: int, unit: str, pk: int) -> Fi
 def evidence_delete(request: HttpRequest, year: int, unit: str, pk: int) -> HttpResponse:
     assessment = access.get_assessment_for_user(request.user, year, unit)
     access.require_unit_role(request.user, assessment, *WRITERS)
-    document = get_evidence_for_user(assessment, pk)
+    document = access.get_evidence_for_user(assessment, pk)
     try:
         evidence.delete_evidence(document, by=cast(User, request.user))
     except evidence.ServiceError as error:
@@ -277,20 +255,7 @@ def evidence_carry_over(request: HttpRequest, year: int, unit: str) -> HttpRespo
             )
         return redirect(library_url(assessment))
     source_round = evidence.previous_round(assessment.round)
-    documents = (
-        list(
-            Evidence.objects.filter(unit_id=assessment.unit_id, round=source_round).order_by(
-                "title", "pk"
-            )
-        )
-        if source_round is not None
-        else []
-    )
-    present = set(
-        Evidence.objects.filter(
-            unit_id=assessment.unit_id, round_id=assessment.round_id
-        ).values_list("sha256", flat=True)
-    )
+    documents, present = evidence.carry_over_choices(assessment, source_round)
     return render(
         request,
         "assessments/evidence/carry_over.html",
@@ -348,7 +313,7 @@ def evidence_link(request: HttpRequest, year: int, unit: str, code: str) -> Http
             % {"code": code},
             typed=typed,
         )
-    document = get_evidence_for_user(assessment, int(typed["evidence"]))
+    document = access.get_evidence_for_user(assessment, int(typed["evidence"]))
     try:
         evidence.link_evidence(item, document, typed["page_ref"], by=cast(User, request.user))
     except evidence.ServiceError as error:
@@ -363,7 +328,7 @@ def evidence_unlink(
 ) -> HttpResponse:
     assessment = access.get_assessment_for_user(request.user, year, unit)
     item = access.get_item_for_edit(request.user, assessment, code)
-    link = get_link_for_edit(item, link_pk)
+    link = access.get_link_for_edit(item, link_pk)
     try:
         evidence.unlink_evidence(link, by=cast(User, request.user))
     except evidence.ServiceError as error:

@@ -363,6 +363,61 @@ class UnitMembership(models.Model):
         return f"{self.user} – {self.unit.code} ({self.get_role_display()})"
 
 
+class StaffRole(models.TextChoices):
+    SECRETARIAT_LEAD = "secretariat_lead", _("Secretariat lead")
+    APPRAISER = "appraiser", _("Appraiser")
+    COUNCIL_MEMBER = "council_member", _("Council member")
+    COUNCIL_CHAIR = "council_chair", _("Council chair")
+
+
+class StaffMembership(models.Model):
+    """Gives a user a province-level role: secretariat lead, appraiser, council member or chair."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=StaffRole.choices)
+    title = models.CharField(_("position"), max_length=200, blank=True)
+
+    class Meta:
+        db_table = "councils_staffmembership"  # moved from councils (state-only migration)
+        verbose_name = _("secretariat or council membership")
+        verbose_name_plural = _("secretariat and council memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="staffmembership_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in StaffRole]),
+                name="staffmembership_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class Notification(models.Model):
+    """The in-app inbox: every notification e-mailed is also kept here."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("message"))
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "councils_notification"  # moved from councils (state-only migration)
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
 class AssessmentState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
@@ -400,7 +455,6 @@ class UnitAssessment(models.Model):
     recommendations = models.TextField(_("recommendations"), blank=True)
     extended_until = models.DateTimeField(_("extended until"), null=True, blank=True)
     extension_reason = models.TextField(_("reason for the extension"), blank=True)
-    version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = UnitAssessmentQuerySet.as_manager()
@@ -556,21 +610,9 @@ class ItemScore(models.Model):
         return self.appraisal1_at is not None
 
     @property
-    def final_score(self) -> Decimal | None:
-        """§4.4: round 2 if set, else round 1, else nothing (before appraisal)."""
-        if self.appraisal2_at is not None:
-            return self.appraisal2_score
-        if self.appraisal1_at is not None:
-            return self.appraisal1_score
-        return None
-
-    @property
-    def final_not_applicable(self) -> bool:
-        if self.appraisal2_at is not None:
-            return self.appraisal2_na
-        if self.appraisal1_at is not None:
-            return self.appraisal1_na
-        return self.not_applicable
+    def has_points(self) -> bool:
+        """The unit gave it points above 0 (evidence is then required, §7)."""
+        return not self.not_applicable and bool(self.self_score)
 
 
 def evidence_path(instance: Evidence, filename: str) -> str:

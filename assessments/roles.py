@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from councils.models import StaffMembership, StaffRole
-
-from .models import Unit, UnitMembership
+from .models import StaffMembership, StaffRole, Unit, UnitMembership
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User

@@ -839,3 +839,24 @@ def rank(entries: Sequence[tuple[_K, str, Decimal]]) -> list[tuple[_K, int]]:
             current, previous = position, shown
         ranked.append((key, current))
     return ranked
+
+
+def share_percent(score: Decimal, maximum: Decimal) -> Decimal | None:
+    """The score as a percentage of an applicable maximum, at 2 places (§4.5); ``None`` when
+    nothing of the node applies (no maximum left)."""
+    if maximum <= 0:
+        return None
+    with localcontext(_CONTEXT):
+        return round_half_up(_HUNDRED * score / maximum)
+
+
+def rank_on_share(entries: Sequence[tuple[_K, str, Decimal, Decimal]]) -> dict[_K, int]:
+    """Ranks on a field or criterion (§4.5): (key, name, score, applicable max) → rank on the
+    percentage of the applicable maximum, so N/A items do not push a unit down; equal
+    percentages share a rank. Entries with no applicable maximum get no rank."""
+    shares = []
+    for key, name, score, maximum in entries:
+        share = share_percent(score, maximum)
+        if share is not None:
+            shares.append((key, name, share))
+    return dict(rank(shares))

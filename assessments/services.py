@@ -17,9 +17,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from councils.models import Notification, StaffMembership, StaffRole
-
-from . import scoring
+from . import scoring, states
 from .importers import CriterionRow, UnitRow, criteria_rows
 from .models import (
     AssessmentState,
@@ -30,7 +28,10 @@ from .models import (
     EventAction,
     EvidenceLink,
     ItemScore,
+    Notification,
     Round,
+    StaffMembership,
+    StaffRole,
     Unit,
     UnitAssessment,
     UnitGroup,
@@ -305,6 +306,75 @@ def get_or_create_assessment(round_: Round, unit: Unit) -> UnitAssessment:
         # Two first visits at once: the other request created it.
         return UnitAssessment.objects.get(round=round_, unit=unit)
     return assessment
+
+
+# --- the state table (§5.2) ------------------------------------------------------------------
+
+
+def lock_assessment(assessment: UnitAssessment) -> UnitAssessment:
+    """Re-read an assessment under a row lock, with what transitions and messages read."""
+    return (
+        UnitAssessment.objects.select_for_update()
+        .select_related("round", "unit", "criteria_set")
+        .get(pk=assessment.pk)
+    )
+
+
+def transition(
+    assessment: UnitAssessment,
+    name: str,
+    *,
+    by: User | None,
+    reason: str = "",
+    changes: dict[str, Any] | None = None,
+    condition: Q | None = None,
+    refuse: bool = True,
+    **detail: Any,
+) -> bool:
+    """Move ``assessment`` along row ``name`` of the §5.2 table (``states.TRANSITIONS``).
+
+    One conditional ``UPDATE … WHERE state = source`` (with ``changes`` to other columns and
+    an extra ``condition``), so that of two concurrent requests one wins and the other finds
+    no row; then one Event (old → new, reason). The caller has checked the rule's other
+    conditions (deadline, completeness) under ``lock_assessment`` and notifies with
+    :func:`notify`, which sends after the commit. A request that finds the assessment in
+    another state is refused (``ServiceError``), or returns ``False`` with ``refuse=False``
+    (the deadline lock, which skips such units).
+    """
+    row = states.BY_NAME[name]
+    query = UnitAssessment.objects.filter(pk=assessment.pk, state=row.source)
+    if condition is not None:
+        query = query.filter(condition)
+    if query.update(state=row.target, **(changes or {})) != 1:
+        if not refuse:
+            return False
+        raise ServiceError(
+            _("Someone else has just changed the state of %(unit)s; reload the page.")
+            % {"unit": assessment.unit.name}
+        )
+    Event.objects.create(
+        actor=by,
+        action=row.event,
+        round_id=assessment.round_id,
+        unit_id=assessment.unit_id,
+        reason=reason,
+        detail={"old": row.source, "new": row.target, **detail},
+    )
+    assessment.state = row.target
+    for column, value in (changes or {}).items():
+        setattr(assessment, column, value)
+    return True
+
+
+def transition_round(round_: Round, name: str, *, pks: Sequence[int] | None = None) -> int:
+    """Move every assessment of ``round_`` (or those of ``pks``) in the row's source state
+    along row ``name`` at once (approval and publication); the caller records the round's
+    Event. Returns how many moved."""
+    row = states.BY_NAME[name]
+    query = UnitAssessment.objects.filter(round=round_, state=row.source)
+    if pks is not None:
+        query = query.filter(pk__in=pks)
+    return query.update(state=row.target)
 
 
 def lock_for_write(
@@ -664,21 +734,11 @@ def _submit(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
             problems,
         )
     now = timezone.now()
-    changed = UnitAssessment.objects.filter(pk=locked.pk, state=AssessmentState.DRAFT).update(
-        state=AssessmentState.SUBMITTED,
-        submitted_at=now,
-        submitted_by=by,
-        auto_locked=False,
-        version=F("version") + 1,
-    )
-    if changed != 1:  # pragma: no cover - the row lock above makes this unreachable
-        raise ServiceError(_("The self-assessment was submitted meanwhile."))
-    Event.objects.create(
-        actor=by,
-        action=EventAction.SUBMITTED,
-        round_id=locked.round_id,
-        unit_id=locked.unit_id,
-        detail={"old": AssessmentState.DRAFT, "new": AssessmentState.SUBMITTED},
+    transition(
+        locked,
+        "submit",
+        by=by,
+        changes={"submitted_at": now, "submitted_by": by, "auto_locked": False},
     )
     notify(
         secretariat_leads(),
@@ -703,11 +763,7 @@ def secretariat_leads() -> list[User]:
 @transaction.atomic
 def return_to_draft(assessment: UnitAssessment, *, by: User, reason: str) -> UnitAssessment:
     """The secretariat lead reopens a submitted unit, before its deadline (§5.2)."""
-    locked = (
-        UnitAssessment.objects.select_for_update()
-        .select_related("round", "unit")
-        .get(pk=assessment.pk)
-    )
+    locked = lock_assessment(assessment)
     if not reason.strip():
         raise ServiceError(_("Give the reason for returning the self-assessment to the unit."))
     if locked.state != AssessmentState.SUBMITTED:
@@ -717,20 +773,12 @@ def return_to_draft(assessment: UnitAssessment, *, by: User, reason: str) -> Uni
         raise ServiceError(
             _("The deadline has passed; grant the unit an extension first, then return it.")
         )
-    UnitAssessment.objects.filter(pk=locked.pk).update(
-        state=AssessmentState.DRAFT,
-        submitted_at=None,
-        submitted_by=None,
-        auto_locked=False,
-        version=F("version") + 1,
-    )
-    Event.objects.create(
-        actor=by,
-        action=EventAction.RETURNED_TO_DRAFT,
-        round_id=locked.round_id,
-        unit_id=locked.unit_id,
+    transition(
+        locked,
+        "return_to_draft",
+        by=by,
         reason=reason.strip(),
-        detail={"old": AssessmentState.SUBMITTED, "new": AssessmentState.DRAFT},
+        changes={"submitted_at": None, "submitted_by": None, "auto_locked": False},
     )
     notify(
         unit_members(locked.unit, UnitRole.LEADER, UnitRole.FOCAL),
@@ -748,11 +796,7 @@ def grant_extension(
     assessment: UnitAssessment, *, by: User, until: datetime.datetime, reason: str
 ) -> UnitAssessment:
     """A per-unit extension of the self-assessment deadline, with a reason (§5.1)."""
-    locked = (
-        UnitAssessment.objects.select_for_update()
-        .select_related("round", "unit")
-        .get(pk=assessment.pk)
-    )
+    locked = lock_assessment(assessment)
     if not reason.strip():
         raise ServiceError(_("Give the reason for the extension."))
     if until <= timezone.now():
@@ -762,7 +806,7 @@ def grant_extension(
             _("The extension must end after the round's deadline (%(deadline)s).")
             % {"deadline": deadline_text(locked.round.self_assessment_deadline)}
         )
-    if locked.state not in (AssessmentState.DRAFT, AssessmentState.SUBMITTED):
+    if locked.state not in states.EXTENDABLE:
         raise ServiceError(
             _("Appraisal has started; the self-assessment can no longer be extended.")
         )
@@ -814,23 +858,13 @@ def lock_deadlines(now: datetime.datetime | None = None) -> int:
         if deadline is None or deadline > now:
             continue
         with transaction.atomic():
-            # The filter repeats the deadline test so an extension granted meanwhile wins.
-            changed = (
-                UnitAssessment.objects.filter(pk=assessment.pk, state=AssessmentState.DRAFT)
-                .filter(Q(extended_until__isnull=True) | Q(extended_until__lte=now))
-                .update(
-                    state=AssessmentState.SUBMITTED,
-                    auto_locked=True,
-                    submitted_at=deadline,
-                    version=F("version") + 1,
-                )
+            # The condition repeats the deadline test so an extension granted meanwhile wins.
+            locked += transition(
+                assessment,
+                "auto_lock",
+                by=None,
+                changes={"auto_locked": True, "submitted_at": deadline},
+                condition=Q(extended_until__isnull=True) | Q(extended_until__lte=now),
+                refuse=False,
             )
-            if changed:
-                Event.objects.create(
-                    action=EventAction.AUTO_LOCKED,
-                    round_id=assessment.round_id,
-                    unit_id=assessment.unit_id,
-                    detail={"old": AssessmentState.DRAFT, "new": AssessmentState.SUBMITTED},
-                )
-                locked += changed
     return locked

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from . import access, scoring, services
+from . import access, results, scoring, services
 from .importers import ImportFailed, Problem, parse_flag, read_table, require_columns
 from .models import (
     Criterion,
@@ -214,7 +214,7 @@ def build_unit_workbook(
                 values[6] = "x" if item.not_applicable else ""
                 values[7] = item.na_reason
                 values[8] = item.note
-                values[9] = item.self_score
+                values[9] = results.item_scores(results.row_of(item, criterion.method)).unit_score
             sheet.append(values)
             row = sheet.max_row
             cells = {key: sheet.cell(row=row, column=position[key]) for key in position}
@@ -616,7 +616,7 @@ def parse_unit_workbook(
                 version=item.version,
                 old=old,
                 new=new,
-                old_score=item.self_score,
+                old_score=results.item_scores(results.row_of(item, criterion.method)).unit_score,
                 new_score=points,
             )
         )

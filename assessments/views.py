@@ -16,9 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from councils.access import results_visible_to, round2_visible_to
-
-from . import access, scoring, services
+from . import access, evidence, scoring, services
+from .downloads import xlsx_response
 from .exports import criteria_workbook
 from .forms import (
     AssignmentForm,
@@ -38,12 +37,9 @@ from .importers import (
 )
 from .models import (
     Assignment,
-    CriteriaSet,
     CriterionNode,
     Event,
     EventAction,
-    Evidence,
-    EvidenceLink,
     ItemScore,
     Method,
     Round,
@@ -60,9 +56,9 @@ from .workspace import (
     FILTERS,
     filter_sections,
     load_workspace,
+    round_roll,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_SALT = "assessments.criteria-import"
 APPRAISAL_ACTIONS = [
     EventAction.APPRAISED,
@@ -90,14 +86,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     unit_states: list[tuple[Unit, UnitAssessment | None]] = []
     if roles.is_secretariat_lead and open_round is not None:
-        by_unit = {a.unit_id: a for a in UnitAssessment.objects.filter(round=open_round)}
-        group_ids = CriteriaSet.objects.filter(round=open_round).values_list("group_id", flat=True)
-        unit_states = [
-            (unit, by_unit.get(unit.pk))
-            for unit in Unit.objects.filter(group_id__in=group_ids, is_active=True).select_related(
-                "group"
-            )
-        ]
+        unit_states = round_roll(open_round)
     return render(
         request,
         "assessments/home.html",
@@ -194,12 +183,6 @@ def criteria_detail(request: HttpRequest, year: int, group: str) -> HttpResponse
             "can_export": get_roles(request.user).is_secretariat_lead,
         },
     )
-
-
-def xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @login_required
@@ -418,7 +401,8 @@ def unit_workspace(request: HttpRequest, year: int, unit: str) -> HttpResponse:
             "query": query,
             "role": role,
             "is_open": assessment.is_open(),
-            "results_visible": role is not None and results_visible_to(request.user, assessment),
+            "results_visible": role is not None
+            and access.results_visible_to(request.user, assessment),
             "filters": [
                 (FILTER_MISSING, _("Not scored yet")),
                 (FILTER_NO_EVIDENCE, _("Missing evidence")),
@@ -443,10 +427,8 @@ def item_context(
             criterion.code, access.assigned_codes(assessment, cast(User, request.user))
         )
     editable = editable and criterion.method != scoring.SURVEY and assessment.is_open()
-    links = list(EvidenceLink.objects.filter(item=item).select_related("evidence"))
-    library = list(
-        Evidence.objects.filter(unit_id=assessment.unit_id, round_id=assessment.round_id)
-    )
+    links = evidence.links_of(item)
+    library = evidence.library_of(assessment)
     leaves = list(
         assessment.criteria_set.criteria.exclude(method__in=sorted(scoring.BRANCH_METHODS))
         .order_by("position")
@@ -456,10 +438,10 @@ def item_context(
     history = Event.objects.filter(
         unit_id=assessment.unit_id, round_id=assessment.round_id, criterion=criterion
     )
-    if not results_visible_to(request.user, assessment):
+    if not access.results_visible_to(request.user, assessment):
         # The unit sees its appraisal only once round 1 is finished (§6).
         history = history.exclude(action__in=APPRAISAL_ACTIONS)
-    elif not round2_visible_to(request.user, assessment):
+    elif not access.round2_visible_to(request.user, assessment):
         history = history.exclude(action=EventAction.REAPPRAISED)
     history = history.select_related("actor").order_by("-created_at", "-pk")[:50]
     return {
@@ -606,7 +588,7 @@ def assignments(request: HttpRequest, year: int, unit: str) -> HttpResponse:
                 )
                 if not row.item.not_applicable:
                     entry["total"] += 1
-                    entry["scored"] += row.item.self_score is not None
+                    entry["scored"] += row.item.is_scored
                     entry["evidence"] += bool(row.evidence_count)
     return render(
         request,
@@ -688,7 +670,7 @@ def sign_off(request: HttpRequest, year: int, unit: str) -> HttpResponse:
 def unit_deadline(request: HttpRequest, year: int, unit: str) -> HttpResponse:
     """Secretariat lead: grant an extension or return a submitted unit to draft."""
     assessment = access.get_assessment_for_user(request.user, year, unit)
-    access.require_secretariat_for(request.user, assessment)
+    access.require_secretariat_lead(request.user)
     extension = ExtensionForm(request.POST if request.POST.get("action") == "extend" else None)
     back = ReturnForm(request.POST if request.POST.get("action") == "return" else None)
     if request.method == "POST":

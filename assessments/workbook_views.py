@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import access, services
+from .downloads import xlsx_response
 from .forms import MAX_WORKBOOK_BYTES, ConfirmImportForm
 from .importers import ImportFailed
 from .models import UnitAssessment, UnitRole
@@ -30,7 +31,6 @@ from .unit_workbook import (
     load_tree,
     parse_unit_workbook,
 )
-from .views import xlsx_response
 
 WORKBOOK_SALT = "assessments.unit-workbook"
 WORKBOOK_MAX_AGE = 60 * 60  # a preview is valid for an hour

@@ -12,13 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count
 
-from . import scoring
+from . import results, scoring
 from .access import is_assigned
 from .models import (
     Assignment,
+    CriteriaSet,
     CriterionNode,
     EvidenceLink,
     ItemScore,
+    Round,
+    Unit,
     UnitAssessment,
     UnitRole,
     build_tree,
@@ -67,8 +70,7 @@ class Row:
         return bool(
             item is not None
             and self.criterion.evidence_required
-            and not item.not_applicable
-            and item.self_score
+            and item.has_points
             and not self.evidence_count
             and not item.no_evidence_reason.strip()
         )
@@ -130,7 +132,7 @@ class Workspace:
             if row.is_leaf
             and row.item
             and row.criterion.evidence_required
-            and row.item.self_score
+            and row.item.has_points
             and not row.evidence_count
         ]
 
@@ -153,15 +155,7 @@ def load_workspace(assessment: UnitAssessment, user: User, role: str | None) -> 
     by_code = {a.criterion.code: a for a in assignments}
     my_codes = {code for code, a in by_code.items() if a.assignee_id == user.pk}
 
-    scores: dict[str, scoring.LeafScore] = {}
-    for root in roots:
-        for node in root.leaves():
-            item = items.get(node.criterion.pk)
-            if item is not None:
-                scores[node.criterion.code] = scoring.LeafScore(
-                    item.self_score, item.not_applicable
-                )
-    totals = scoring.aggregate([root.to_scoring() for root in roots], scores)
+    totals = results.self_totals(roots, items)
 
     workspace = Workspace(assessment=assessment, sections=[], totals=totals, role=role)
     can_edit_all = role in (UnitRole.LEADER, UnitRole.FOCAL)
@@ -189,7 +183,7 @@ def load_workspace(assessment: UnitAssessment, user: User, role: str | None) -> 
             if row.item.not_applicable:
                 continue
             section.applicable += 1
-            section.scored += row.item.self_score is not None
+            section.scored += row.item.is_scored
             section.with_evidence += bool(row.evidence_count)
             workspace.missing_evidence += row.needs_evidence
             workspace.mine += row.mine
@@ -240,3 +234,16 @@ def filter_sections(
             )
         )
     return kept
+
+
+def round_roll(round_: Round) -> list[tuple[Unit, UnitAssessment | None]]:
+    """Every active unit of the round's groups with its assessment, if it has one yet (the
+    secretariat lead's home page; three queries)."""
+    by_unit = {a.unit_id: a for a in UnitAssessment.objects.filter(round=round_)}
+    group_ids = CriteriaSet.objects.filter(round=round_).values_list("group_id", flat=True)
+    return [
+        (unit, by_unit.get(unit.pk))
+        for unit in Unit.objects.filter(group_id__in=group_ids, is_active=True).select_related(
+            "group"
+        )
+    ]

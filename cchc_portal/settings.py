@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "assessments",
     "councils",
     "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -6,21 +6,10 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from assessments.models import AssessmentState, CriteriaSet, Criterion, ItemScore, UnitAssessment
+from assessments.models import CriteriaSet, Criterion, ItemScore, UnitAssessment
 from assessments.roles import get_roles
 
 from .models import AppraiserAssignment
-
-# A unit sees its appraised scores and comments once round 1 is finished (§6).
-RESULTS_VISIBLE_TO_UNIT = frozenset(
-    {
-        AssessmentState.EXPLANATION_REQUESTED,
-        AssessmentState.EXPLAINED,
-        AssessmentState.APPRAISED,
-        AssessmentState.APPROVED,
-        AssessmentState.PUBLISHED,
-    }
-)
 
 
 def field_code(code: str) -> str:
@@ -97,32 +86,3 @@ def get_field_for_staff(
     ):
         raise PermissionDenied
     return criteria_set, field
-
-
-COUNCIL_REVIEW = frozenset(
-    {AssessmentState.APPRAISED, AssessmentState.APPROVED, AssessmentState.PUBLISHED}
-)
-
-
-def appraisal_visible_to_staff(user: User | AnonymousUser, assessment: UnitAssessment) -> bool:
-    """The secretariat lead and appraisers follow the appraisal as it happens; the council
-    reads it once the unit is appraised (§6: council members read during council review)."""
-    roles = get_roles(user)
-    if roles.is_secretariat_lead or roles.is_appraiser:
-        return True
-    return roles.is_province_staff and assessment.state in COUNCIL_REVIEW
-
-
-def results_visible_to(user: User | AnonymousUser, assessment: UnitAssessment) -> bool:
-    """Staff per ``appraisal_visible_to_staff``; the unit only after round 1 is finished."""
-    roles = get_roles(user)
-    if roles.is_province_staff:
-        return appraisal_visible_to_staff(user, assessment)
-    return assessment.unit_id in roles.units and assessment.state in RESULTS_VISIBLE_TO_UNIT
-
-
-def round2_visible_to(user: User | AnonymousUser, assessment: UnitAssessment) -> bool:
-    """Round-2 scores reach the unit only once round 2 is finished (not while typed)."""
-    if get_roles(user).is_province_staff:
-        return appraisal_visible_to_staff(user, assessment)
-    return assessment.state in COUNCIL_REVIEW

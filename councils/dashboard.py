@@ -16,21 +16,17 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
-    Case,
     Count,
-    DecimalField,
     Exists,
     OuterRef,
     Q,
-    Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Concat, Left, StrIndex
+from django.db.models.functions import Concat, Left, StrIndex
 from django.http import Http404
 from django.utils import timezone
 
-from assessments import scoring
+from assessments import results, scoring
 from assessments.access import User as AnyUser
 from assessments.access import require_secretariat_lead
 from assessments.models import (
@@ -40,34 +36,21 @@ from assessments.models import (
     EvidenceLink,
     ItemScore,
     Round,
+    StaffRole,
     Unit,
     UnitAssessment,
     UnitGroup,
 )
+from assessments.states import EXTENDABLE, SUBMITTED_OR_LATER
 
-from .models import AppraiserAssignment, Deadline, StaffRole
+from .models import AppraiserAssignment, Deadline
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-# Units whose items the appraisers work on (or have worked on): submitted and later.
-APPRAISABLE_STATES = frozenset(
-    {
-        AssessmentState.SUBMITTED,
-        AssessmentState.APPRAISING,
-        AssessmentState.EXPLANATION_REQUESTED,
-        AssessmentState.EXPLAINED,
-        AssessmentState.APPRAISED,
-        AssessmentState.APPROVED,
-        AssessmentState.PUBLISHED,
-    }
-)
 # A unit that claims more than this many points above what the appraisers gave is shown in
 # colour: it does not yet know how to assess itself.
 OVER_SCORED_POINTS = Decimal("5")
-EXTENDABLE_STATES = frozenset({AssessmentState.DRAFT, AssessmentState.SUBMITTED})
-_POINTS: DecimalField[Decimal, Decimal] = DecimalField(max_digits=12, decimal_places=2)
-_ZERO = Decimal("0.00")
 
 
 def get_round_for_lead(user: AnyUser, year: int) -> Round:
@@ -103,8 +86,6 @@ class Counts:
     with_evidence: int = 0  # applicable and linked to at least one document
     appraised: int = 0
     open_explanations: int = 0  # flagged, asked, not answered yet
-    self_on_appraised: Decimal = _ZERO
-    final_on_appraised: Decimal = _ZERO
 
     def add(self, other: Counts) -> None:
         self.leaves += other.leaves
@@ -113,8 +94,6 @@ class Counts:
         self.with_evidence += other.with_evidence
         self.appraised += other.appraised
         self.open_explanations += other.open_explanations
-        self.self_on_appraised += other.self_on_appraised
-        self.final_on_appraised += other.final_on_appraised
 
 
 @dataclass
@@ -124,26 +103,28 @@ class UnitRow:
     counts: Counts = field(default_factory=Counts)
     fields: list[FieldProgress] = field(default_factory=list)
     timeliness: str = "pending"  # on_time | late | overdue | pending
+    result: results.UnitResult | None = None  # the provisional totals (§4.4)
 
     @property
     def appraisal_started(self) -> bool:
-        return self.assessment is not None and self.assessment.state in APPRAISABLE_STATES
+        return self.assessment is not None and self.assessment.state in SUBMITTED_OR_LATER
 
     @property
     def can_extend(self) -> bool:
-        return self.assessment is not None and self.assessment.state in EXTENDABLE_STATES
+        return self.assessment is not None and self.assessment.state in EXTENDABLE
 
     @property
     def difference(self) -> Decimal | None:
-        """Σ self − Σ final appraisal over the appraised leaves (None before appraisal)."""
-        if not self.counts.appraised:
+        """Provisional total − self total, as on the council's pages (None before appraisal):
+        negative when the unit claimed more than the appraisers gave."""
+        if not self.counts.appraised or self.result is None:
             return None
-        return self.counts.self_on_appraised - self.counts.final_on_appraised
+        return self.result.difference
 
     @property
     def over_scored(self) -> bool:
         difference = self.difference
-        return difference is not None and difference > OVER_SCORED_POINTS
+        return difference is not None and difference < -OVER_SCORED_POINTS
 
 
 @dataclass
@@ -227,12 +208,6 @@ def timeliness(
 
 def _item_counts(round_: Round) -> dict[tuple[int, str], Counts]:
     """(assessment id, field code) → counts, from one grouped query over the round's items."""
-    final = Case(
-        When(appraisal2_at__isnull=False, then=Coalesce("appraisal2_score", Value(_ZERO))),
-        default=Coalesce("appraisal1_score", Value(_ZERO)),
-        output_field=_POINTS,
-    )
-    appraised = Q(appraisal1_at__isnull=False)
     rows = (
         ItemScore.objects.filter(assessment__round=round_)
         .exclude(criterion__method=scoring.SURVEY)
@@ -248,10 +223,10 @@ def _item_counts(round_: Round) -> dict[tuple[int, str], Counts]:
         .values("assessment_id", "field_code")
         .annotate(
             leaves=Count("pk"),
-            scored=Count("pk", filter=Q(not_applicable=True) | Q(self_score__isnull=False)),
+            scored=Count("pk", filter=results.SCORED),
             applicable=Count("pk", filter=Q(not_applicable=False)),
             with_evidence=Count("pk", filter=Q(not_applicable=False, has_evidence=True)),
-            appraised=Count("pk", filter=appraised),
+            appraised=Count("pk", filter=results.APPRAISED),
             open_explanations=Count(
                 "pk",
                 filter=Q(
@@ -260,10 +235,6 @@ def _item_counts(round_: Round) -> dict[tuple[int, str], Counts]:
                     explanation__answered_at__isnull=True,
                 ),
             ),
-            self_on_appraised=Sum(
-                Coalesce("self_score", Value(_ZERO)), filter=appraised, output_field=_POINTS
-            ),
-            final_on_appraised=Sum(final, filter=appraised, output_field=_POINTS),
         )
         .order_by()
     )
@@ -275,9 +246,6 @@ def _item_counts(round_: Round) -> dict[tuple[int, str], Counts]:
             with_evidence=row["with_evidence"],
             appraised=row["appraised"],
             open_explanations=row["open_explanations"],
-            # Two places: SQLite sums decimals as floats.
-            self_on_appraised=scoring.round_half_up(row["self_on_appraised"] or _ZERO),
-            final_on_appraised=scoring.round_half_up(row["final_on_appraised"] or _ZERO),
         )
         for row in rows
     }
@@ -297,7 +265,7 @@ def _appraiser_rows(
     assignments cover (an assignment without units covers the whole group)."""
     by_set: dict[int, list[UnitAssessment]] = defaultdict(list)
     for assessment in assessments:
-        if assessment.state in APPRAISABLE_STATES:
+        if assessment.state in SUBMITTED_OR_LATER:
             by_set[assessment.criteria_set_id].append(assessment)
     rows: dict[int, AppraiserRow] = {a.pk: AppraiserRow(a, []) for a in appraisers}
     for assignment in assignments:
@@ -323,7 +291,8 @@ def _appraiser_rows(
 
 
 def load_dashboard(round_: Round, now: datetime.datetime | None = None) -> Dashboard:
-    """Everything the secretariat lead watches in a round (six queries)."""
+    """Everything the secretariat lead watches in a round (a fixed number of queries: six
+    here and those of ``results.compute``)."""
     now = now or timezone.now()
     units = list(
         Unit.objects.filter(Q(is_active=True) | Q(assessments__round=round_))
@@ -332,7 +301,11 @@ def load_dashboard(round_: Round, now: datetime.datetime | None = None) -> Dashb
         .order_by("group__position", "group__code", "code")
     )
     assessments = list(UnitAssessment.objects.filter(round=round_).order_by())
+    units_by_pk = {unit.pk: unit for unit in units}
+    for loaded in assessments:
+        loaded.unit = units_by_pk[loaded.unit_id]
     counts = _item_counts(round_)
+    totals = results.compute(round_, provisional=True, assessments=assessments).by_code()
     assignments = list(
         AppraiserAssignment.objects.filter(criteria_set__round=round_)
         .select_related("appraiser", "field", "criteria_set__group")
@@ -351,7 +324,7 @@ def load_dashboard(round_: Round, now: datetime.datetime | None = None) -> Dashb
     submitted = 0
     for unit in units:
         assessment = by_unit.get(unit.pk)
-        row = UnitRow(unit=unit, assessment=assessment)
+        row = UnitRow(unit=unit, assessment=assessment, result=totals.get(unit.code))
         if assessment is not None:
             assessment.round = round_  # the deadline property reads the round
             assessment.unit = unit

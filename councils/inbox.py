@@ -22,11 +22,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from assessments import scoring
+from assessments import results, scoring, states
 from assessments.models import (
     AssessmentState,
     CriteriaSet,
     ItemScore,
+    Notification,
     Round,
     Unit,
     UnitAssessment,
@@ -36,7 +37,7 @@ from assessments.models import (
 from assessments.services import deadline_text, notify
 
 from .access import field_code
-from .models import AppraiserAssignment, Deadline, Notification, ReminderSent
+from .models import AppraiserAssignment, Deadline, ReminderSent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -45,8 +46,6 @@ PAGE_SIZE = 50
 
 # Days before a deadline at which people who are not done are reminded, the most urgent first.
 LEAD_TIMES = (1, 3)
-
-ROUND1_STATES = (AssessmentState.SUBMITTED, AssessmentState.APPRAISING)
 
 
 # --- inbox -----------------------------------------------------------------------------------
@@ -342,17 +341,19 @@ def appraiser_reminders(
 
 def reminders_due(round_: Round, now: datetime.datetime) -> list[Reminder]:
     """Everybody not done with a deadline of ``round_`` that is 3 or 1 day(s) away (§5.1)."""
-    round1_items = ItemScore.objects.filter(
-        assessment__round=round_,
-        assessment__state__in=ROUND1_STATES,
-        appraisal1_at__isnull=True,
-    ).exclude(criterion__method=scoring.SURVEY)
+    round1_items = (
+        ItemScore.objects.filter(
+            assessment__round=round_,
+            assessment__state__in=states.APPRAISABLE,
+        )
+        .exclude(results.APPRAISED)
+        .exclude(criterion__method=scoring.SURVEY)
+    )
     round2_items = ItemScore.objects.filter(
         assessment__round=round_,
         assessment__state=AssessmentState.EXPLAINED,
         explanation_required=True,
-        appraisal2_at__isnull=True,
-    )
+    ).exclude(results.REAPPRAISED)
     return [
         *unit_reminders(round_, Deadline.SELF_ASSESSMENT, units_not_submitted(round_, now), now),
         *appraiser_reminders(round_, Deadline.APPRAISAL1, now, round1_items),

@@ -1,4 +1,6 @@
-"""Secretariat and council bodies: who appraises, who runs the process, who approves (§6)."""
+"""Appraisal and council review: who appraises which fields, explanation requests, reminders,
+the council's opinions and the approval decision (§5.2, §5.3). The people (``StaffMembership``)
+and the inbox (``Notification``) live on the ground floor, in ``assessments.models``."""
 
 from __future__ import annotations
 
@@ -9,37 +11,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-
-class StaffRole(models.TextChoices):
-    SECRETARIAT_LEAD = "secretariat_lead", _("Secretariat lead")
-    APPRAISER = "appraiser", _("Appraiser")
-    COUNCIL_MEMBER = "council_member", _("Council member")
-    COUNCIL_CHAIR = "council_chair", _("Council chair")
-
-
-class StaffMembership(models.Model):
-    """Gives a user a province-level role: secretariat lead, appraiser, council member or chair."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships"
-    )
-    role = models.CharField(_("role"), max_length=20, choices=StaffRole.choices)
-    title = models.CharField(_("position"), max_length=200, blank=True)
-
-    class Meta:
-        verbose_name = _("secretariat or council membership")
-        verbose_name_plural = _("secretariat and council memberships")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "role"], name="staffmembership_unique"),
-            models.CheckConstraint(
-                condition=Q(role__in=[r.value for r in StaffRole]),
-                name="staffmembership_role_valid",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} ({self.get_role_display()})"
 
 
 class AppraiserAssignment(models.Model):
@@ -99,28 +70,6 @@ class ExplanationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id}: {self.question[:40]}"
-
-
-class Notification(models.Model):
-    """The in-app inbox: every notification e-mailed is also kept here."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    subject = models.CharField(_("subject"), max_length=300)
-    body = models.TextField(_("message"))
-    url = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-
-    def __str__(self) -> str:
-        return self.subject
 
 
 class Deadline(models.TextChoices):

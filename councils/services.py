@@ -11,12 +11,12 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments import scoring
+from assessments import scoring, states
 from assessments.models import (
     AssessmentState,
     CriteriaSet,
@@ -25,6 +25,8 @@ from assessments.models import (
     EventAction,
     Evidence,
     ItemScore,
+    StaffMembership,
+    StaffRole,
     Unit,
     UnitAssessment,
     UnitRole,
@@ -34,8 +36,10 @@ from assessments.services import (
     ServiceError,
     deadline_text,
     evaluate,
+    lock_assessment,
     notify,
     secretariat_leads,
+    transition,
     unit_members,
 )
 
@@ -43,16 +47,6 @@ from .models import AppraiserAssignment, ExplanationRequest, Opinion
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-ROUND1_STATES = (AssessmentState.SUBMITTED, AssessmentState.APPRAISING)
-
-
-def locked_assessment(assessment: UnitAssessment) -> UnitAssessment:
-    return (
-        UnitAssessment.objects.select_for_update()
-        .select_related("round", "unit", "criteria_set")
-        .get(pk=assessment.pk)
-    )
 
 
 def record(
@@ -74,22 +68,6 @@ def record(
     )
 
 
-def transition(
-    assessment: UnitAssessment, old: str, new: str, *, by: User | None, action: str
-) -> None:
-    """Move the state with a conditional UPDATE: a second, concurrent request finds 0 rows."""
-    changed = UnitAssessment.objects.filter(pk=assessment.pk, state=old).update(
-        state=new, version=F("version") + 1
-    )
-    if changed != 1:
-        raise ServiceError(
-            _("Someone else has just changed the state of %(unit)s; reload the page.")
-            % {"unit": assessment.unit.name}
-        )
-    record(action, assessment, by=by, old=old, new=new)
-    assessment.state = new
-
-
 # --- appraiser assignment --------------------------------------------------------------------
 
 
@@ -105,8 +83,6 @@ def assign_appraisers(
     """The secretariat lead gives an appraiser a field, for every unit or only some."""
     if field.criteria_set_id != criteria_set.pk or field.parent_id is not None:
         raise ServiceError(_("Choose a field (a top-level row) of this criteria set."))
-    from councils.models import StaffMembership, StaffRole
-
     if not StaffMembership.objects.filter(user=appraiser, role=StaffRole.APPRAISER).exists():
         raise ServiceError(_("Only members of the appraisal team can be assigned."))
     assignment, _created = AppraiserAssignment.objects.update_or_create(
@@ -192,12 +168,12 @@ def save_appraisal(
     comment: str = "",
 ) -> ItemScore:
     """Round-1 appraisal of one item (or round 2 when the unit has explained, §5.2)."""
-    assessment = locked_assessment(item.assessment)
+    assessment = lock_assessment(item.assessment)
     if assessment.state == AssessmentState.EXPLAINED:
         return _save_reappraisal(
             assessment, item, by=by, value=value, not_applicable=not_applicable, comment=comment
         )
-    if assessment.state not in ROUND1_STATES:
+    if assessment.state not in states.APPRAISABLE:
         raise ServiceError(
             _("%(unit)s is not open for appraisal (%(state)s).")
             % {"unit": assessment.unit.name, "state": assessment.get_state_display()}
@@ -211,13 +187,7 @@ def save_appraisal(
         )
     canonical, points = appraised_values(item.criterion, value, not_applicable, comment)
     if assessment.state == AssessmentState.SUBMITTED:
-        transition(
-            assessment,
-            AssessmentState.SUBMITTED,
-            AssessmentState.APPRAISING,
-            by=by,
-            action=EventAction.APPRAISAL_STARTED,
-        )
+        transition(assessment, "start_appraisal", by=by)
     return write_appraisal(
         assessment,
         item,
@@ -335,8 +305,8 @@ def bulk_accept(
 @transaction.atomic
 def flag_explanation(item: ItemScore, question: str, *, by: User) -> ItemScore:
     """Ask the unit to explain an item (round 1 only); an empty question removes the flag."""
-    assessment = locked_assessment(item.assessment)
-    if assessment.state not in ROUND1_STATES:
+    assessment = lock_assessment(item.assessment)
+    if assessment.state not in states.APPRAISABLE:
         raise ServiceError(_("Explanations can only be requested during appraisal round 1."))
     if item.criterion.method == scoring.SURVEY:
         raise ServiceError(
@@ -345,13 +315,7 @@ def flag_explanation(item: ItemScore, question: str, *, by: User) -> ItemScore:
         )
     if assessment.state == AssessmentState.SUBMITTED:
         # A question to the unit starts the appraisal just as a first score does.
-        transition(
-            assessment,
-            AssessmentState.SUBMITTED,
-            AssessmentState.APPRAISING,
-            by=by,
-            action=EventAction.APPRAISAL_STARTED,
-        )
+        transition(assessment, "start_appraisal", by=by)
     question = question.strip()
     if question:
         ExplanationRequest.objects.update_or_create(
@@ -384,7 +348,7 @@ def unappraised(assessment: UnitAssessment) -> list[Criterion]:
 @transaction.atomic
 def finish_round1(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
     """The secretariat lead closes round 1: every leaf appraised; flagged items go to the unit."""
-    locked = locked_assessment(assessment)
+    locked = lock_assessment(assessment)
     if locked.state != AssessmentState.APPRAISING:
         raise ServiceError(
             _(
@@ -410,8 +374,7 @@ def finish_round1(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
             )
             % {"deadline": deadline_text(deadline)}
         )
-    new = AssessmentState.EXPLANATION_REQUESTED if flagged else AssessmentState.APPRAISED
-    transition(locked, AssessmentState.APPRAISING, new, by=by, action=EventAction.ROUND1_FINISHED)
+    transition(locked, "request_explanations" if flagged else "finish_round1", by=by)
     url = reverse(
         "unit_explanations" if flagged else "unit_workspace",
         args=[locked.round.year, locked.unit.code],
@@ -458,7 +421,7 @@ def answer_explanation(
     item: ItemScore, answer: str, *, by: User, evidence: Iterable[Evidence] = ()
 ) -> ExplanationRequest:
     """The unit answers one flagged question, with supplementary evidence from its library."""
-    assessment = locked_assessment(item.assessment)
+    assessment = lock_assessment(item.assessment)
     check_explanation_open(assessment)
     request = ExplanationRequest.objects.filter(item_id=item.pk).first()
     if (
@@ -495,7 +458,7 @@ def answer_explanation(
 @transaction.atomic
 def submit_explanations(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
     """The unit leader sends every answer at once (§5.2 explanation_requested → explained)."""
-    locked = locked_assessment(assessment)
+    locked = lock_assessment(assessment)
     check_explanation_open(locked)
     unanswered = list(
         ExplanationRequest.objects.filter(
@@ -509,13 +472,7 @@ def submit_explanations(assessment: UnitAssessment, *, by: User) -> UnitAssessme
             _("Answer every question before submitting; still open: %(codes)s.")
             % {"codes": ", ".join(r.item.criterion.code for r in unanswered)}
         )
-    transition(
-        locked,
-        AssessmentState.EXPLANATION_REQUESTED,
-        AssessmentState.EXPLAINED,
-        by=by,
-        action=EventAction.EXPLANATIONS_SUBMITTED,
-    )
+    transition(locked, "submit_explanations", by=by)
     notify_explained(locked)
     return locked
 
@@ -552,17 +509,7 @@ def lock_explanations(now: datetime.datetime | None = None) -> int:
     ).select_related("round", "unit")
     for assessment in due:
         with transaction.atomic():
-            changed = UnitAssessment.objects.filter(
-                Q(pk=assessment.pk, state=AssessmentState.EXPLANATION_REQUESTED)
-            ).update(state=AssessmentState.EXPLAINED, version=F("version") + 1)
-            if changed:
-                record(
-                    EventAction.EXPLANATIONS_LOCKED,
-                    assessment,
-                    by=None,
-                    old=AssessmentState.EXPLANATION_REQUESTED,
-                    new=AssessmentState.EXPLAINED,
-                )
+            if transition(assessment, "lock_explanations", by=None, refuse=False):
                 notify_explained(assessment)
                 count += 1
     return count
@@ -574,7 +521,7 @@ def lock_explanations(now: datetime.datetime | None = None) -> int:
 @transaction.atomic
 def finish_round2(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
     """The secretariat lead closes round 2 once every flagged item is re-appraised."""
-    locked = locked_assessment(assessment)
+    locked = lock_assessment(assessment)
     if locked.state != AssessmentState.EXPLAINED:
         raise ServiceError(
             _(
@@ -593,13 +540,7 @@ def finish_round2(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
             _("Round 2 cannot be finished: flagged item(s) %(codes)s are not re-appraised yet.")
             % {"codes": ", ".join(sorted(missing))}
         )
-    transition(
-        locked,
-        AssessmentState.EXPLAINED,
-        AssessmentState.APPRAISED,
-        by=by,
-        action=EventAction.ROUND2_FINISHED,
-    )
+    transition(locked, "finish_round2", by=by)
     notify(
         unit_members(locked.unit, UnitRole.LEADER, UnitRole.FOCAL),
         _("[PAR index %(year)s] Appraisal finished") % {"year": locked.round.year},
@@ -614,16 +555,14 @@ def finish_round2(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
 
 # --- council review (§5.3) -------------------------------------------------------------------
 
-COUNCIL_STATES = (AssessmentState.APPRAISED,)
-
 
 @transaction.atomic
 def record_opinion(
     assessment: UnitAssessment, *, by: User, agrees: bool, note: str = ""
 ) -> Opinion:
     """A council member agrees or disagrees (with a note) with a unit's appraised result."""
-    locked = locked_assessment(assessment)
-    if locked.state not in COUNCIL_STATES:
+    locked = lock_assessment(assessment)
+    if locked.state not in states.AWAITING_COUNCIL:
         raise ServiceError(
             _(
                 "Opinions are recorded while the council reviews appraised results; %(unit)s is %(state)s."
@@ -643,7 +582,7 @@ def record_opinion(
 @transaction.atomic
 def send_back(assessment: UnitAssessment, *, by: User, reason: str) -> UnitAssessment:
     """The council chair sends an appraised unit back for re-appraisal (§5.2)."""
-    locked = locked_assessment(assessment)
+    locked = lock_assessment(assessment)
     if not reason.strip():
         raise ServiceError(_("Give the reason for sending the unit back for re-appraisal."))
     if locked.state != AssessmentState.APPRAISED:
@@ -651,22 +590,7 @@ def send_back(assessment: UnitAssessment, *, by: User, reason: str) -> UnitAsses
             _("Only an appraised unit can be sent back; %(unit)s is %(state)s.")
             % {"unit": locked.unit.name, "state": locked.get_state_display()}
         )
-    changed = UnitAssessment.objects.filter(pk=locked.pk, state=AssessmentState.APPRAISED).update(
-        state=AssessmentState.APPRAISING, version=F("version") + 1
-    )
-    if changed != 1:  # pragma: no cover - the row lock makes this unreachable
-        raise ServiceError(
-            _("Someone else has just changed the state of %(unit)s; reload the page.")
-            % {"unit": locked.unit.name}
-        )
-    record(
-        EventAction.SENT_BACK,
-        locked,
-        by=by,
-        reason=reason.strip(),
-        old=AssessmentState.APPRAISED,
-        new=AssessmentState.APPRAISING,
-    )
+    transition(locked, "send_back", by=by, reason=reason.strip())
     notify(
         secretariat_leads(),
         _("[PAR index %(year)s] %(unit)s sent back for re-appraisal")
@@ -675,5 +599,4 @@ def send_back(assessment: UnitAssessment, *, by: User, reason: str) -> UnitAsses
         % {"unit": locked.unit.name, "reason": reason.strip()},
         url=reverse("appraisal_unit", args=[locked.round.year, locked.unit.code]),
     )
-    locked.state = AssessmentState.APPRAISING
     return locked

@@ -3,97 +3,29 @@ round transitions, and the unit's explanation page (DESIGN §5.2)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments import access as unit_access
-from assessments import scoring
+from assessments import evidence
 from assessments.models import (
     AssessmentState,
-    Criterion,
-    Evidence,
-    EvidenceLink,
-    ItemScore,
     Round,
     UnitRole,
 )
 from assessments.roles import get_roles
 from assessments.services import ServiceError
 
-from . import access, services
-from .models import AppraiserAssignment, ExplanationRequest
-
-APPRAISABLE = (
-    AssessmentState.SUBMITTED,
-    AssessmentState.APPRAISING,
-    AssessmentState.EXPLANATION_REQUESTED,
-    AssessmentState.EXPLAINED,
-    AssessmentState.APPRAISED,
-)
-
-
-@dataclass
-class Line:
-    """One item on an appraisal page: the unit's side, the appraisal side, and what the user
-    may do with it."""
-
-    item: ItemScore
-    links: list[EvidenceLink]
-    can_appraise: bool
-    round2: bool
-
-    @property
-    def criterion(self) -> Criterion:
-        return self.item.criterion
-
-    @property
-    def unit(self) -> Any:
-        return self.item.assessment.unit
-
-    @property
-    def levels(self) -> list[str]:
-        c = self.item.criterion
-        params = scoring.parse_params(c.method, c.params, c.max_points)
-        return (
-            [label for label, _p in params.levels]
-            if isinstance(params, scoring.ChoiceParams)
-            else []
-        )
-
-
-def items_with_context() -> Any:
-    """Items with what an appraisal line shows, in a fixed number of queries."""
-    return ItemScore.objects.select_related(
-        "criterion",
-        "assessment__unit",
-        "assessment__round",
-        "appraisal1_by",
-        "appraisal2_by",
-        "explanation",
-    ).prefetch_related(
-        Prefetch("evidence_links", queryset=EvidenceLink.objects.select_related("evidence")),
-        "explanation__evidence",
-    )
-
-
-def line_for(item: ItemScore, can: bool) -> Line:
-    state = item.assessment.state
-    round2 = state == AssessmentState.EXPLAINED
-    editable = can and (
-        state in (AssessmentState.SUBMITTED, AssessmentState.APPRAISING)
-        or (round2 and item.explanation_required)
-    )
-    return Line(item, list(item.evidence_links.all()), editable, round2)
+from . import access, services, worklists
+from .models import AppraiserAssignment
 
 
 @login_required
@@ -129,20 +61,7 @@ def appraisal_home(request: HttpRequest) -> HttpResponse:
             "-criteria_set__round__year", "criteria_set__group__position", "field__position"
         )
     )
-    # Appraisal progress per (criteria set, field), from one query over the items.
-    counts = (
-        ItemScore.objects.filter(
-            assessment__criteria_set__in={a.criteria_set_id for a in rows},
-            assessment__state__in=APPRAISABLE,
-        )
-        .exclude(criterion__method=scoring.SURVEY)
-        .values_list("assessment__criteria_set_id", "criterion__code", "appraisal1_at")
-    )
-    totals: dict[tuple[int, str], list[int]] = {}
-    for set_id, code, appraised_at in counts:
-        entry = totals.setdefault((set_id, code.split(".")[0]), [0, 0])
-        entry[0] += 1
-        entry[1] += appraised_at is not None
+    totals = worklists.field_progress(rows)
     return render(
         request,
         "councils/appraisal_home.html",
@@ -165,29 +84,14 @@ def appraisal_field(request: HttpRequest, year: int, group: str, field: str) -> 
             criteria_set=criteria_set, field=field_node, appraiser_id=request.user.pk
         )
         assignment_units = {u.pk for u in assignment.units.all()} or None
-    items = (
-        items_with_context()
-        .filter(
-            assessment__criteria_set=criteria_set,
-            assessment__state__in=APPRAISABLE,
-            criterion__code__startswith=f"{field_node.code}.",
-        )
-        .exclude(criterion__method=scoring.SURVEY)
-    )
-    if assignment_units is not None:
-        items = items.filter(assessment__unit_id__in=assignment_units)
+    items = worklists.field_items(criteria_set, field_node, assignment_units)
     can = (
         roles.is_appraiser
         and AppraiserAssignment.objects.filter(
             criteria_set=criteria_set, field=field_node, appraiser_id=request.user.pk
         ).exists()
     )
-    by_criterion: dict[int, list[Line]] = {}
-    criteria: dict[int, Criterion] = {}
-    for item in items.order_by("criterion__position", "assessment__unit__name"):
-        criteria[item.criterion_id] = item.criterion
-        by_criterion.setdefault(item.criterion_id, []).append(line_for(item, can))
-    groups = [(criteria[cid], lines) for cid, lines in by_criterion.items()]
+    groups = worklists.lines_by_criterion(items, can)
     return render(
         request,
         "councils/appraisal_field.html",
@@ -201,17 +105,11 @@ def appraisal_unit(request: HttpRequest, year: int, unit: str) -> HttpResponse:
     """One unit, item by item: self score beside appraisal, with the lead's round actions."""
     assessment = unit_access.get_assessment_for_user(request.user, year, unit)
     roles = get_roles(request.user)
-    if not access.appraisal_visible_to_staff(request.user, assessment):
+    if not unit_access.appraisal_visible_to_staff(request.user, assessment):
         # The unit reads its results on its explanation page; the council once appraised.
         raise PermissionDenied
     fields = access.assigned_fields(request.user, assessment) if roles.is_appraiser else set()
-    items = (
-        items_with_context().filter(assessment=assessment).exclude(criterion__method=scoring.SURVEY)
-    )
-    lines = [
-        line_for(item, access.field_code(item.criterion.code) in fields)
-        for item in items.order_by("criterion__position")
-    ]
+    lines = worklists.unit_lines(assessment, fields)
     for line in lines:
         line.item.assessment = assessment
     appraised = sum(1 for line in lines if line.item.is_appraised)
@@ -253,8 +151,8 @@ def appraise_item(request: HttpRequest, pk: int) -> HttpResponse:
             )
     except ServiceError as refused:
         error, status = refused.message, 422
-    fresh = items_with_context().get(pk=item.pk)
-    line = line_for(fresh, True)
+    fresh = worklists.items_with_context().get(pk=item.pk)
+    line = worklists.line_for(fresh, True)
     if not getattr(request, "htmx", False):
         if error:
             messages.error(request, error)
@@ -278,17 +176,7 @@ def bulk_accept(request: HttpRequest, year: int, unit: str) -> HttpResponse:
     fields = access.assigned_fields(request.user, assessment)
     if not get_roles(request.user).is_appraiser or not fields:
         raise PermissionDenied
-    items = [
-        item
-        for item in ItemScore.objects.filter(assessment=assessment).select_related("criterion")
-        if access.field_code(item.criterion.code) in fields
-    ]
-    counts = dict(
-        EvidenceLink.objects.filter(item__assessment=assessment)
-        .values("item_id")
-        .annotate(n=Count("pk"))
-        .values_list("item_id", "n")
-    )
+    items, counts = worklists.items_to_accept(assessment, fields)
     try:
         accepted = services.bulk_accept(assessment, items, counts, by=cast(User, request.user))
         messages.success(request, _n_accepted(accepted))
@@ -340,7 +228,7 @@ def unit_explanations(request: HttpRequest, year: int, unit: str) -> HttpRespons
     text and supplementary evidence, and its leader submits the answers."""
     assessment = unit_access.get_assessment_for_user(request.user, year, unit)
     role = unit_access.unit_role(request.user, assessment)
-    if not access.results_visible_to(request.user, assessment):
+    if not unit_access.results_visible_to(request.user, assessment):
         raise PermissionDenied
     status = 200
     if request.method == "POST":
@@ -359,10 +247,9 @@ def unit_explanations(request: HttpRequest, year: int, unit: str) -> HttpRespons
             item = unit_access.get_item_for_user(
                 request.user, assessment, request.POST.get("code", "")
             )
-            documents = Evidence.objects.filter(
-                unit_id=assessment.unit_id,
-                round_id=assessment.round_id,
-                pk__in=[int(pk) for pk in request.POST.getlist("evidence") if pk.isdigit()],
+            documents = evidence.documents_of(
+                assessment,
+                [int(pk) for pk in request.POST.getlist("evidence") if pk.isdigit()],
             )
             services.answer_explanation(
                 item, request.POST.get("answer", "")[:5000], by=by, evidence=documents
@@ -374,20 +261,9 @@ def unit_explanations(request: HttpRequest, year: int, unit: str) -> HttpRespons
         except ServiceError as refused:
             messages.error(request, refused.message)
             status = 422
-    requests = list(
-        ExplanationRequest.objects.filter(item__assessment=assessment)
-        .select_related("item__criterion", "asked_by", "answered_by")
-        .prefetch_related("evidence")
-        .order_by("item__criterion__position")
-    )
-    appraised = list(
-        ItemScore.objects.filter(assessment=assessment, appraisal1_at__isnull=False)
-        .select_related("criterion")
-        .order_by("criterion__position")
-    )
-    library = list(
-        Evidence.objects.filter(unit_id=assessment.unit_id, round_id=assessment.round_id)
-    )
+    requests = worklists.explanations_of(assessment)
+    appraised = worklists.appraised_items(assessment)
+    library = evidence.library_of(assessment)
     return render(
         request,
         "councils/unit_explanations.html",
@@ -398,7 +274,7 @@ def unit_explanations(request: HttpRequest, year: int, unit: str) -> HttpRespons
             "library": library,
             "role": role,
             "is_open": assessment.state == AssessmentState.EXPLANATION_REQUESTED,
-            "show_round2": access.round2_visible_to(request.user, assessment),
+            "show_round2": unit_access.round2_visible_to(request.user, assessment),
         },
         status=status,
     )

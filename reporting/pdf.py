@@ -28,14 +28,14 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from assessments import scoring
+from assessments import results, scoring
 from assessments.models import Criterion, Round, UnitAssessment, UnitMembership, UnitRole
 from assessments.workspace import load_workspace
 from councils.models import Decision
 
-from . import charts, results
+from . import charts
 from .models import ResultSnapshot
-from .public_views import (
+from .presentation import (
     BANDS,
     Change,
     change,
@@ -160,21 +160,6 @@ def field_lines(
             )
         )
     return lines
-
-
-def field_ranks(group: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """unit code -> {field code: rank within the group on that field} (§4.5)."""
-    codes = [f["code"] for f in (group["units"][0]["fields"] if group["units"] else [])]
-    ranks: dict[str, dict[str, int]] = {u["code"]: {} for u in group["units"]}
-    for position, code in enumerate(codes):
-        entries = [
-            (u["code"], u["name"], Decimal(u["fields"][position]["score"]))
-            for u in group["units"]
-            if position < len(u["fields"])
-        ]
-        for unit_code, rank in scoring.rank(entries):
-            ranks[unit_code][code] = rank
-    return ranks
 
 
 def common_context(source: Source) -> dict[str, Any]:
@@ -327,7 +312,7 @@ def scorecard_context(
     previous: ResultSnapshot | None,
 ) -> dict[str, Any]:
     lines = field_lines(
-        entry, titles.get(group["code"], {}), field_ranks(group).get(entry["code"], {})
+        entry, titles.get(group["code"], {}), results.field_ranks_of(group).get(entry["code"], {})
     )
     scored = [line for line in lines if line.applicable]
     strongest = max(scored, key=lambda line: line.share, default=None)

@@ -23,24 +23,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from assessments import access as unit_access
+from assessments import downloads
+from assessments.downloads import PDF
 from assessments.models import Round
 from assessments.roles import get_roles
 
 from . import pdf
-from .council_views import may_read_provisional, require_council_reader
+from .access import may_read_provisional, published_or_404, require_council_reader
 from .models import ResultSnapshot
-from .public_views import published_or_404
 
 PUBLIC_PARAMETER = "cong-khai"
 
 
-def attachment(
-    content: bytes, filename: str, content_type: str = "application/pdf"
-) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+def attachment(content: bytes, filename: str, content_type: str = PDF) -> HttpResponse:
+    return downloads.attachment(content, filename, content_type)
 
 
 def wants_public(request: HttpRequest) -> bool:

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessments import results
 from assessments.models import (
-    AssessmentState,
+    CriteriaSet,
     Event,
     EventAction,
     Round,
@@ -27,10 +27,16 @@ from assessments.models import (
     UnitAssessment,
     UnitRole,
 )
-from assessments.services import ServiceError, notify, secretariat_leads, unit_members
+from assessments.services import (
+    ServiceError,
+    notify,
+    secretariat_leads,
+    transition_round,
+    unit_members,
+)
+from assessments.states import AWAITING_COUNCIL
 from councils.models import Decision
 
-from . import results
 from .models import ResultSnapshot
 
 if TYPE_CHECKING:
@@ -45,11 +51,9 @@ def not_appraised(round_: Round) -> list[str]:
     """Units of the round that stop approval: every assessment of the round must be
     appraised; until ``lock_deadlines`` has closed the round's roll (``units_locked_at``),
     units of its groups that never started count too."""
-    from assessments.models import CriteriaSet
-
     states = dict(UnitAssessment.objects.filter(round=round_).values_list("unit_id", "state"))
     names = dict(Unit.objects.filter(pk__in=states).values_list("pk", "name"))
-    missing = [names[pk] for pk, state in states.items() if state != AssessmentState.APPRAISED]
+    missing = [names[pk] for pk, state in states.items() if state not in AWAITING_COUNCIL]
     if round_.units_locked_at is None:
         group_ids = CriteriaSet.objects.filter(round=round_).values_list("group_id", flat=True)
         missing += list(
@@ -78,7 +82,7 @@ def approve_round(
     # the state change.
     appraised = list(
         UnitAssessment.objects.select_for_update()
-        .filter(round=round_, state=AssessmentState.APPRAISED)
+        .filter(round=round_, state__in=AWAITING_COUNCIL)
         .values_list("pk", flat=True)
     )
     missing = not_appraised(round_)
@@ -100,9 +104,7 @@ def approve_round(
         signed_pdf.seek(0)
         decision.signed_pdf.save(signed_pdf.name or "quyet-dinh.pdf", signed_pdf, save=False)
     decision.save()
-    changed = UnitAssessment.objects.filter(
-        pk__in=appraised, state=AssessmentState.APPRAISED
-    ).update(state=AssessmentState.APPROVED, version=F("version") + 1)
+    changed = transition_round(round_, "approve", pks=appraised)
     if changed != len(appraised):  # pragma: no cover - the row locks make this unreachable
         raise ServiceError(_("A unit changed state during the approval; try again."))
     # The roll of units is closed: lock_deadlines adds no unit to an approved round.
@@ -144,9 +146,7 @@ def publish_round(round_: Round, *, by: User) -> ResultSnapshot:
     if snapshot.published_at is not None:
         raise ServiceError(_("Round %(year)s is already published.") % {"year": round_.year})
     ResultSnapshot.objects.filter(pk=snapshot.pk).update(published_at=timezone.now())
-    UnitAssessment.objects.filter(round=round_, state=AssessmentState.APPROVED).update(
-        state=AssessmentState.PUBLISHED, version=F("version") + 1
-    )
+    transition_round(round_, "publish")
     Event.objects.create(
         actor=by,
         action=EventAction.ROUND_PUBLISHED,

@@ -28,12 +28,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
-from assessments import scoring
+from assessments import results
 from assessments.models import Criterion, ItemScore, Round
-from councils.access import COUNCIL_REVIEW
+from assessments.states import COUNCIL_REVIEW
 from councils.models import ExplanationRequest
 
-from . import results
 from .models import ResultSnapshot
 
 POINTS_FORMAT = "0.00"
@@ -345,15 +344,7 @@ def write_fields(workbook: Workbook, source: Source, group: dict[str, Any], used
             + [_("Score"), _("Maximum"), _("Rank in field")] * len(codes)
         )
     )
-    field_ranks: dict[str, dict[str, int]] = {}
-    for code in codes:
-        entries = [
-            (u["code"], u["name"], Decimal(f["score"]))
-            for u in group["units"]
-            for f in u["fields"]
-            if f["code"] == code
-        ]
-        field_ranks[code] = dict(scoring.rank(entries))
+    ranks = results.field_ranks_of(group)
     for unit in group["units"]:
         by_code = {f["code"]: f for f in unit["fields"]}
         row: list[Any] = [unit["rank"], unit["code"], unit["name"]]
@@ -365,21 +356,9 @@ def write_fields(workbook: Workbook, source: Source, group: dict[str, Any], used
                 row += [
                     w.points(entry["score"]),
                     w.points(entry["max"]),
-                    field_ranks[code].get(unit["code"]),
+                    ranks[unit["code"]].get(code),
                 ]
         sheet.append(row)
-
-
-def final_of(row: dict[str, Any]) -> tuple[Decimal | None, bool]:
-    """The score that counts for a leaf (§4.4): round 2 if set, else round 1; survey leaves
-    take the survey score. (None, False) before appraisal."""
-    if row["criterion__method"] == scoring.SURVEY:
-        return row["survey_score"], False
-    if row["appraisal2_at"] is not None:
-        return row["appraisal2_score"], row["appraisal2_na"]
-    if row["appraisal1_at"] is not None:
-        return row["appraisal1_score"], row["appraisal1_na"]
-    return None, False
 
 
 def write_detail(
@@ -418,10 +397,11 @@ def write_detail(
     )
     for row in rows:
         visible = not source.appraisal_hidden or row["assessment__state"] in COUNCIL_REVIEW
-        survey = row["criterion__method"] == scoring.SURVEY
-        final, final_na = final_of(row) if visible or survey else (None, False)
-        appraisal1 = row["appraisal1_score"] if visible and row["appraisal1_at"] else None
-        appraisal2 = row["appraisal2_score"] if visible and row["appraisal2_at"] else None
+        scores = results.item_scores(row)
+        survey = scores.survey
+        final = scores.final if visible or survey else None
+        appraisal1 = scores.appraisal1 if visible else None
+        appraisal2 = scores.appraisal2 if visible else None
         sheet.append(
             [
                 row["assessment__criteria_set__group__code"],
@@ -430,12 +410,12 @@ def write_detail(
                 row["criterion__code"],
                 row["criterion__title"],
                 w.points(row["criterion__max_points"]),
-                None if survey else w.points(row["self_score"]),
-                w.points(appraisal1),
-                w.points(appraisal2),
-                w.points(final),
-                FLAG if row["not_applicable"] and not survey else None,
-                FLAG if final_na else None,
+                w.points(scores.unit_score),
+                w.points(appraisal1.points if appraisal1 else None),
+                w.points(appraisal2.points if appraisal2 else None),
+                w.points(final.points if final else None),
+                FLAG if scores.self_na else None,
+                FLAG if final is not None and final.not_applicable else None,
             ]
         )
 

@@ -8,21 +8,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from assessments.downloads import xlsx_response
 from assessments.models import Round
 
 from . import workbook
-from .council_views import chosen_snapshot, may_read_provisional, require_council_reader
+from .access import chosen_snapshot, may_read_provisional, published_or_404, require_council_reader
 from .models import ResultSnapshot
-from .public_views import published_or_404
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required

@@ -14,8 +14,16 @@ from django.utils import timezone
 
 from assessments import services
 from assessments.importers import CRITERIA_COLUMNS, read_table, validate_criteria
-from assessments.models import CriteriaSet, Round, Unit, UnitGroup, UnitMembership, UnitRole
-from councils.models import StaffMembership, StaffRole
+from assessments.models import (
+    CriteriaSet,
+    Round,
+    StaffMembership,
+    StaffRole,
+    Unit,
+    UnitGroup,
+    UnitMembership,
+    UnitRole,
+)
 
 # pytest-django's live_server runs the app in a thread beside Playwright's event loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

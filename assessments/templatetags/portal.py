@@ -1,11 +1,13 @@
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from assessments import scoring
+from assessments.models import Event, EventAction
 
 register = template.Library()
 
@@ -42,3 +44,35 @@ def hours_left(deadline: datetime.datetime | None) -> float:
     if deadline is None:
         return float("inf")
     return (deadline - timezone.now()).total_seconds() / 3600
+
+
+# Who acted when no person did (DESIGN §5.2: the deadline locks; §10: command-line imports).
+SYSTEM_ACTORS: dict[str, Any] = {
+    EventAction.AUTO_LOCKED: gettext_lazy("System (automatic lock)"),
+    EventAction.EXPLANATIONS_LOCKED: gettext_lazy("System (automatic lock)"),
+    # Only the command-line import saves scores without a person (the web import has one).
+    EventAction.SCORE_SAVED: gettext_lazy("Imported from a workbook (command line)"),
+    EventAction.WORKBOOK_IMPORTED: gettext_lazy("Imported from a workbook (command line)"),
+}
+
+
+@register.filter
+def person(user: Any) -> str:
+    """A person's name as pages print it (full name, else user name); "" for nobody."""
+    if user is None:
+        return ""
+    return str(user.get_full_name() or user.username)
+
+
+@register.filter
+def actor(event: Event) -> str:
+    """Who made an Event: the person, or the system that acted on its own."""
+    if event.actor_id is not None:
+        return person(event.actor)
+    return str(SYSTEM_ACTORS.get(event.action, gettext_lazy("System")))
+
+
+@register.filter
+def saved_by(user: Any) -> str:
+    """Who last saved an item: the person, or the command-line import (no person)."""
+    return person(user) or str(SYSTEM_ACTORS[EventAction.SCORE_SAVED])

@@ -11,8 +11,15 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import CriteriaSet, Criterion, Event, Round, Unit, UnitMembership
-from councils.models import StaffMembership
+from assessments.models import (
+    CriteriaSet,
+    Criterion,
+    Event,
+    Round,
+    StaffMembership,
+    Unit,
+    UnitMembership,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -14,18 +14,20 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments import results
 from assessments import services as unit_services
 from assessments.models import (
     AssessmentState,
     Event,
     EventAction,
     ItemScore,
+    Notification,
     Round,
     Unit,
     UnitAssessment,
 )
 from councils import services
-from councils.models import ExplanationRequest, Notification
+from councils.models import ExplanationRequest
 from tests.builders import small_rows
 from tests.conftest import client_for
 
@@ -274,7 +276,7 @@ def test_the_full_cycle_round_1_explanation_round_2(
     with pytest.raises(unit_services.ServiceError):
         services.finish_round2(UnitAssessment.objects.get(pk=submitted.pk), by=secretariat_lead)
     appraise(appraiser, item(submitted, "3.3"), value="100", comment="Đã đối chiếu trích xuất")
-    assert item(submitted, "3.3").final_score == Decimal("5.00")
+    assert results.item_scores(item(submitted, "3.3")).final_points == Decimal("5.00")
     services.finish_round2(UnitAssessment.objects.get(pk=submitted.pk), by=secretariat_lead)
     assert UnitAssessment.objects.get(pk=submitted.pk).state == AssessmentState.APPRAISED
     # The unit never edits its self scores after submission.
@@ -403,7 +405,7 @@ def test_the_unit_adds_supplementary_evidence_while_explaining_but_not_after(
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from assessments import evidence
-    from assessments.demo import tiny_pdf
+    from demo.builders import tiny_pdf
 
     appraise_everything(submitted, field3_appraiser)
     services.flag_explanation(item(submitted, "3.3"), "Bổ sung trích xuất?", by=field3_appraiser)
@@ -498,7 +500,7 @@ def test_a_pdf_opens_in_the_browser_sandboxed_for_appraisers(
 ) -> None:
     from django.core.files.base import ContentFile
 
-    from assessments.demo import tiny_pdf
+    from demo.builders import tiny_pdf
 
     document = submitted.unit.evidence.create(
         round=submitted.round,
@@ -619,7 +621,7 @@ def test_after_a_send_back_the_reappraisal_changes_the_final_score_and_needs_no_
     services.save_appraisal(
         item(submitted, "3.3"), by=field3_appraiser, value="90", comment="Sau khi Hội đồng trả lại"
     )
-    assert item(submitted, "3.3").final_score == Decimal("1.00")
+    assert results.item_scores(item(submitted, "3.3")).final_points == Decimal("1.00")
     services.finish_round1(UnitAssessment.objects.get(pk=submitted.pk), by=secretariat_lead)
     assert UnitAssessment.objects.get(pk=submitted.pk).state == AssessmentState.APPRAISED
     assert Event.objects.filter(action=EventAction.SENT_BACK, reason="Xem lại mục 3.3").count() == 1

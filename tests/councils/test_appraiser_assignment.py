@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments.models import CriteriaSet, Event, EventAction, Round, Unit
+from assessments.models import CriteriaSet, Event, EventAction, Notification, Round, Unit
 from councils import assignment_services
 from councils import services as council_services
-from councils.models import AppraiserAssignment, Notification
+from councils.models import AppraiserAssignment
 from tests.conftest import client_for, staff_user
 
 pytestmark = pytest.mark.django_db

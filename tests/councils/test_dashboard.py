@@ -194,12 +194,13 @@ def test_it_shows_the_difference_with_a_decimal_comma_and_colours_an_over_scorin
 ) -> None:
     _draft, modest, _other, boastful = seed(open_round, groups["SO"], 4)
     now = timezone.now()
-    # The modest unit claimed 5 on 2.1, round 1 gave 2.5: +2.5 (not coloured).
+    # The modest unit claimed 5 on 2.1, round 1 gave 2.5: −2.5 (not coloured). The
+    # difference is the council's: provisional total − self total (§4.4).
     ItemScore.objects.filter(assessment=modest, criterion__code="2.1").update(
         self_score=Decimal("5"), appraisal1_at=now, appraisal1_score=Decimal("2.50")
     )
     # The boastful unit claimed 10 on field 2; round 1 gave 5 + 0, round 2 lowered 5 to 4.75:
-    # 10 − 4.75 = +5.25 (coloured). Round 2 counts when set (§4.4).
+    # 4.75 − 10 = −5.25 (coloured). Round 2 counts when set (§4.4).
     ItemScore.objects.filter(assessment=boastful, criterion__code="2.1").update(
         self_score=Decimal("5"),
         appraisal1_at=now,
@@ -212,13 +213,13 @@ def test_it_shows_the_difference_with_a_decimal_comma_and_colours_an_over_scorin
         self_score=Decimal("5"), appraisal1_at=now, appraisal1_score=Decimal("0")
     )
     response = get(secretariat_lead)
-    assert board_row(response, modest.unit.code).difference == Decimal("2.50")
+    assert board_row(response, modest.unit.code).difference == Decimal("-2.50")
     assert not board_row(response, modest.unit.code).over_scored
-    assert board_row(response, boastful.unit.code).difference == Decimal("5.25")
+    assert board_row(response, boastful.unit.code).difference == Decimal("-5.25")
     assert board_row(response, boastful.unit.code).over_scored
     html = response.content.decode()
-    assert ">+2,5<" in html
-    assert 'class="text-danger fw-semibold">+5,25<' in html
+    assert 'data-testid="difference">-2,5<' in html
+    assert 'data-testid="difference" class="text-danger fw-semibold">-5,25<' in html
 
 
 def test_it_marks_late_auto_locked_and_extended_units(
@@ -340,5 +341,6 @@ def test_it_runs_the_same_number_of_queries_for_5_and_for_30_units(
     many, sql = queries_for(secretariat_lead, 2016)
     assert many == few, "\n".join(sql)
     # Session, user, two for the roles, the round; units, assessments, item counts,
-    # assignments (+ their units), the appraisal team; the navigation's unread count.
-    assert many <= 12, "\n".join(sql)
+    # assignments (+ their units), the appraisal team; the navigation's unread count; and the
+    # results ledger's criteria sets, criteria and leaf scores (the totals, §4.4).
+    assert many == 15, "\n".join(sql)

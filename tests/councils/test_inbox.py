@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from councils.models import Notification
+from assessments.models import Notification
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -17,14 +17,16 @@ from assessments.models import (
     AssessmentState,
     CriteriaSet,
     ItemScore,
+    Notification,
     Round,
+    StaffRole,
     UnitAssessment,
     UnitGroup,
     UnitRole,
 )
 from assessments.services import deadline_text
 from councils.inbox import Reminder, deliver, lead_time, send_reminders
-from councils.models import AppraiserAssignment, Deadline, Notification, ReminderSent, StaffRole
+from councils.models import AppraiserAssignment, Deadline, ReminderSent
 from tests.builders import small_rows
 from tests.conftest import client_for, staff_user, unit_user
 

@@ -11,10 +11,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from assessments.demo import tiny_pdf
+from assessments import results
 from assessments.models import AssessmentState, ItemScore, UnitAssessment
 from councils import services
 from councils.models import ExplanationRequest
+from demo.builders import tiny_pdf
 from tests.e2e.test_criteria_browser import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -140,10 +141,13 @@ def test_round_1_explanation_round_2_in_the_browser(
     screenshot("25-secretariat-dashboard")
 
     assert UnitAssessment.objects.get(pk=snv.pk).state == AssessmentState.APPRAISED
-    flagged = ItemScore.objects.get(assessment=snv, criterion__code="3.3")
+    flagged = ItemScore.objects.select_related("criterion").get(
+        assessment=snv, criterion__code="3.3"
+    )
+    scores = results.item_scores(flagged)
     assert (
         str(flagged.appraisal1_score),
         str(flagged.appraisal2_score),
-        str(flagged.final_score),
+        str(scores.final_points),
     ) == ("3.00", "4.00", "4.00")
     assert ExplanationRequest.objects.get(item=flagged).evidence.count() == 1

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from assessments.demo import tiny_pdf
 from assessments.models import AssessmentState, ItemScore, UnitAssessment
+from demo.builders import tiny_pdf
 from tests.e2e.test_criteria_browser import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -12,10 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from assessments import results
 from assessments import services as unit_services
 from assessments.importers import CriterionRow
 from assessments.models import AssessmentState, ItemScore, Round, Unit, UnitAssessment
-from reporting import results
 
 pytestmark = pytest.mark.django_db
 
@@ -217,10 +217,54 @@ def test_fields_are_ranked_too(round_: Round, groups: Any) -> None:
     assert [f.rank for f in by_code["F1"].fields] == [2, 1]
     assert [f.rank for f in by_code["F2"].fields] == [1, 2]
     ranking = results.criterion_ranking(group, "1.1")
-    assert [(u.code, score, rank) for u, score, rank in ranking] == [
-        ("F2", D("70.00"), 1),
-        ("F1", D("10.00"), 2),
+    assert [(u.code, score, share, rank) for u, score, share, rank in ranking] == [
+        ("F2", D("70.00"), D("87.50"), 1),
+        ("F1", D("10.00"), D("12.50"), 2),
     ]
+
+
+def test_field_and_criterion_ranks_are_on_the_percentage_of_the_applicable_maximum(
+    round_: Round, groups: Any
+) -> None:
+    # §4.5: N/A items leave the maximum. N/A on 1.2 (10 points): 57/80 = 71,25 % of field 1,
+    # more than 50/90 = 55,56 % and 43/90 = 47,78 %, though fewer raw points than both.
+    unit_with(round_, groups, "NA", "Đơn vị có mục không áp dụng", a1_1_1="57", na_1_2=True)
+    unit_with(round_, groups, "R1", "Đơn vị A", a1_1_1="40", a1_1_2="10")
+    unit_with(round_, groups, "R2", "Đơn vị B", a1_1_1="33", a1_1_2="10")
+    group = results.compute(round_, provisional=False).groups[0]
+    field_1 = {
+        u.code: (u.fields[0].score, u.fields[0].share, u.fields[0].rank) for u in group.units
+    }
+    assert field_1 == {
+        "NA": (D("57.00"), D("71.25"), 1),
+        "R1": (D("50.00"), D("55.56"), 2),
+        "R2": (D("43.00"), D("47.78"), 3),
+    }
+    assert [(u.code, rank) for u, _s, _p, rank in results.criterion_ranking(group, "1")] == [
+        ("NA", 1),
+        ("R1", 2),
+        ("R2", 3),
+    ]
+    # A node that does not apply to a unit at all gives it no rank there, last.
+    ranking = results.criterion_ranking(group, "1.2")
+    assert [(u.code, share, rank) for u, _s, share, rank in ranking] == [
+        ("R1", D("100.00"), 1),
+        ("R2", D("100.00"), 1),
+        ("NA", None, None),
+    ]
+    # The same ranks from the §10 JSON (the PDFs and workbooks read snapshots).
+    ranks = results.field_ranks_of(
+        results.as_json(results.compute(round_, provisional=False))["groups"][0]
+    )
+    assert {code: by_field["1"] for code, by_field in ranks.items()} == {"NA": 1, "R1": 2, "R2": 3}
+
+
+def test_equal_percentages_share_a_field_rank(round_: Round, groups: Any) -> None:
+    unit_with(round_, groups, "E1", "Đơn vị Một", a1_1_1="40", na_1_2=True)  # 40/80 = 50 %
+    unit_with(round_, groups, "E2", "Đơn vị Hai", a1_1_1="35", a1_1_2="10")  # 45/90 = 50 %
+    unit_with(round_, groups, "E3", "Đơn vị Ba", a1_1_1="80", a1_1_2="10")
+    group = results.compute(round_, provisional=False).groups[0]
+    assert {u.code: u.fields[0].rank for u in group.units} == {"E3": 1, "E1": 2, "E2": 2}
 
 
 def test_the_json_of_section_10(round_: Round, groups: Any) -> None:

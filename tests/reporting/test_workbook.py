@@ -22,7 +22,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from assessments.models import AssessmentState, ItemScore, Round, Unit, UnitAssessment, UnitGroup
 from councils.models import ExplanationRequest
-from reporting import services, workbook
+from reporting import services
 from tests.conftest import client_for
 from tests.reporting import test_public as public
 from tests.reporting.test_public import SCORES_2015, approve, build_round, publish
@@ -248,30 +248,6 @@ def test_the_detail_matrix_has_self_both_appraisal_rounds_and_the_final_score(
         None,
     )
     assert rows[("STP", "2.1")][6:10] == (35.25, 36.25, 38.5, 38.5)
-
-
-@pytest.mark.parametrize(
-    ("row", "final"),
-    [
-        ({"criterion__method": "manual"}, (None, False)),
-        ({"criterion__method": "manual", "appraisal1_at": 1}, (Decimal("3"), False)),
-        ({"criterion__method": "manual", "appraisal1_at": 1, "appraisal2_at": 1}, (None, True)),
-        ({"criterion__method": "survey", "appraisal1_at": 1}, (Decimal("0.75"), False)),
-    ],
-)
-def test_the_final_score_of_a_leaf_is_round_2_else_round_1_and_survey_leaves_their_survey(
-    row: dict[str, Any], final: tuple[Decimal | None, bool]
-) -> None:
-    base = {
-        "appraisal1_at": None,
-        "appraisal1_score": Decimal("3"),
-        "appraisal1_na": False,
-        "appraisal2_at": None,
-        "appraisal2_score": None,
-        "appraisal2_na": True,
-        "survey_score": Decimal("0.75"),
-    }
-    assert workbook.final_of({**base, **row}) == final
 
 
 def test_the_explanations_sheet_lists_questions_answers_and_dates(

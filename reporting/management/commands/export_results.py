@@ -18,10 +18,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from assessments import results
 from assessments.models import Round
-from reporting import results
 from reporting.models import ResultSnapshot
-from reporting.public_views import csv_text, json_text
+from reporting.presentation import csv_text, json_text
 
 FORMATS = ("json", "csv", "xlsx")
 # The workbook's headers, in Vietnamese like the other exports (§11); fields follow.

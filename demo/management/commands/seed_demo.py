@@ -20,7 +20,6 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from assessments import scoring, services
-from assessments.demo import demo_value, tiny_pdf
 from assessments.importers import (
     CRITERIA_COLUMNS,
     UNIT_COLUMNS,
@@ -36,13 +35,19 @@ from assessments.models import (
     EvidenceLink,
     ItemScore,
     Round,
+    StaffMembership,
+    StaffRole,
     Unit,
     UnitAssessment,
     UnitGroup,
     UnitMembership,
     UnitRole,
 )
-from councils.models import StaffMembership, StaffRole
+from councils import services as appraisal
+from councils.models import AppraiserAssignment, ExplanationRequest, Opinion
+from demo.builders import demo_value, tiny_pdf
+from reporting import services as publication
+from reporting.models import ResultSnapshot
 
 REFERENCE = Path(settings.BASE_DIR) / "fixtures" / "reference"
 PASSWORD = "CchcDemo@2015"  # noqa: S105 - the documented demo password (README, DESIGN §12)
@@ -361,8 +366,6 @@ QUESTIONS = [
 def seed_appraisals(stdout: Any, verbosity: int) -> None:
     """Appraiser assignments; 2015 fully appraised with explanation threads; 2016 spread over
     every state of §5.2 up to ``appraised`` (through the services, as people would)."""
-    from councils import services as appraisal
-    from councils.models import AppraiserAssignment, ExplanationRequest
 
     User = get_user_model()
     lead = User.objects.get(username="sonoivu")
@@ -552,9 +555,6 @@ def lower_value(item: ItemScore, rng: random.Random) -> tuple[str, Any]:
 def seed_council(stdout: Any, verbosity: int) -> None:
     """Survey scores (§8) for the finished rounds, 2014 approved and published, opinions on
     2015 so the chair can approve and publish it in the demo (DESIGN §12)."""
-    from councils.models import Opinion
-    from reporting import services as publication
-    from reporting.models import ResultSnapshot
 
     User = get_user_model()
     survey_items = ItemScore.objects.filter(

@@ -7,8 +7,8 @@ import random
 import unicodedata
 from decimal import Decimal
 
-from . import scoring
-from .models import Criterion
+from assessments import scoring
+from assessments.models import Criterion
 
 
 def ascii_text(text: str) -> str:
