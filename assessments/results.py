@@ -377,13 +377,23 @@ def is_provisional(assessment: UnitAssessment) -> bool:
     return assessment.state not in FINAL
 
 
-def unit_result(assessment: UnitAssessment, *, provisional: bool | None = None) -> UnitResult:
+def unit_result(
+    assessment: UnitAssessment,
+    *,
+    provisional: bool | None = None,
+    items: Iterable[ItemScore] | None = None,
+) -> UnitResult:
     """One unit's result, by the same rules as :func:`compute`, without computing every
-    other unit of the round (two queries). Provisional until the round is approved."""
+    other unit of the round (two queries; one when the caller passes the unit's ``items``
+    with their criteria). Provisional until the round is approved."""
     if provisional is None:
         provisional = is_provisional(assessment)
     roots = build_tree(Criterion.objects.filter(criteria_set_id=assessment.criteria_set_id))
-    rows = leaf_rows(ItemScore.objects.filter(assessment=assessment))
+    rows: Iterable[Mapping[str, Any]]
+    if items is None:
+        rows = leaf_rows(ItemScore.objects.filter(assessment=assessment))
+    else:
+        rows = [row_of(item) | {"criterion__code": item.criterion.code} for item in items]
     return _unit_result(
         assessment, roots, rows, provisional=provisional, bands=assessment.round.bands()
     )

@@ -119,14 +119,18 @@ class Difference:
         return self.scores.final_points - self.scores.self_points
 
 
-def largest_differences(assessment: UnitAssessment) -> list[Difference]:
-    """Appraised items whose final score differs from the self score (or whose N/A was not
-    accepted), largest difference first."""
-    items = (
+def items_of(assessment: UnitAssessment) -> list[ItemScore]:
+    """The unit's items with their criteria, in tree order (one query)."""
+    return list(
         ItemScore.objects.filter(assessment=assessment)
         .select_related("criterion")
         .order_by("criterion__position")
     )
+
+
+def largest_differences(items: list[ItemScore]) -> list[Difference]:
+    """Appraised items whose final score differs from the self score (or whose N/A was not
+    accepted), largest difference first."""
     found = []
     for item in items:
         scores = results.item_scores(item)

@@ -211,8 +211,9 @@ def council_unit(request: HttpRequest, year: int, unit: str) -> HttpResponse:
             return HttpResponse(status=400)
         assessment.refresh_from_db(fields=["state"])
 
-    result = results.unit_result(assessment)
-    differences = council.largest_differences(assessment)
+    items = council.items_of(assessment)
+    result = results.unit_result(assessment, items=items)
+    differences = council.largest_differences(items)
     explanations = explanations_of(assessment)
     opinions = council.opinions_of(assessment)
     mine = next((o for o in opinions if o.member_id == request.user.pk), None)

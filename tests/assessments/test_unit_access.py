@@ -48,6 +48,11 @@ def test_a_council_member_cannot_read_a_draft(draft: UnitAssessment, council_mem
     client = client_for(council_member)
     for url in unit_pages(draft):
         assert client.get(url).status_code == 403, url
+    # In the portal's layout, in Vietnamese, saying why and what to do.
+    page = client.get(unit_pages(draft)[0]).content.decode()
+    assert "Bạn không được mở trang này" in page
+    assert "khi đơn vị đã được thẩm định xong" in page
+    assert 'href="/"' in page
 
 
 def test_a_council_member_cannot_read_a_unit_during_appraisal(
