@@ -111,15 +111,6 @@ class Round(models.Model):
         """Units see a round's criteria once its self-assessment has opened."""
         return self.opens_at is not None and self.opens_at <= (now or timezone.now())
 
-    def phases(self) -> list[tuple[str, datetime.datetime | None]]:
-        return [
-            (str(_("Self-assessment opens")), self.opens_at),
-            (str(_("Self-assessment deadline")), self.self_assessment_deadline),
-            (str(_("Appraisal round 1 deadline")), self.appraisal1_deadline),
-            (str(_("Explanation deadline")), self.explanation_deadline),
-            (str(_("Appraisal round 2 deadline")), self.appraisal2_deadline),
-        ]
-
     def current_phase(self, now: datetime.datetime | None = None) -> str:
         """The phase of §5.1 by the calendar (deadlines, not start gates)."""
         now = now or timezone.now()
@@ -276,6 +267,15 @@ class Criterion(models.Model):
     @property
     def is_leaf(self) -> bool:
         return self.method not in scoring.BRANCH_METHODS
+
+    @property
+    def levels(self) -> list[str]:
+        """The labels a unit chooses from on a ``choice`` leaf, in order; [] otherwise."""
+        if self.method != scoring.CHOICE:
+            return []
+        params = scoring.parse_params(self.method, self.params, self.max_points)
+        assert isinstance(params, scoring.ChoiceParams)  # noqa: S101 - for mypy
+        return [label for label, _points in params.levels]
 
 
 class CriterionNode:

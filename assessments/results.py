@@ -372,6 +372,17 @@ def compute(
     return RoundResults(year=round_.year, provisional=provisional, groups=groups)
 
 
+def field_titles(round_id: int) -> dict[str, dict[str, str]]:
+    """group code -> {field code: title} of a round's top-level criteria (one query); pages,
+    PDFs and workbooks print the §10 JSON's fields with these."""
+    titles: dict[str, dict[str, str]] = {}
+    for group, code, title in Criterion.objects.filter(
+        criteria_set__round_id=round_id, parent__isnull=True
+    ).values_list("criteria_set__group__code", "code", "title"):
+        titles.setdefault(group, {})[code] = title
+    return titles
+
+
 def is_provisional(assessment: UnitAssessment) -> bool:
     """A unit's own results are final once the council has approved the round."""
     return assessment.state not in FINAL

@@ -37,6 +37,11 @@ class Roles:
         return StaffRole.COUNCIL_CHAIR in self.staff
 
     @property
+    def is_council_reader(self) -> bool:
+        """Reads the council's pages and internal reports: members, the chair, the lead."""
+        return self.is_council_member or self.is_council_chair or self.is_secretariat_lead
+
+    @property
     def is_province_staff(self) -> bool:
         """Secretariat, appraisers and council: they read every unit's criteria and results."""
         return self.is_superuser or bool(self.staff)

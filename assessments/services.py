@@ -385,9 +385,11 @@ def lock_for_write(
     Every unit write goes through here, so a direct POST after submission or after the deadline
     is refused whatever the page showed.
     """
-    locked = (
-        UnitAssessment.objects.select_for_update().select_related("round").get(pk=assessment.pk)
-    )
+    return check_writable(lock_assessment(assessment), now)
+
+
+def check_writable(locked: UnitAssessment, now: datetime.datetime | None = None) -> UnitAssessment:
+    """The unit may write: a draft, in an open round, before its deadline (or extension)."""
     now = now or timezone.now()
     if locked.state != AssessmentState.DRAFT:
         raise ServiceError(
@@ -409,12 +411,10 @@ def lock_for_write(
 def lock_for_upload(assessment: UnitAssessment) -> UnitAssessment:
     """Like ``lock_for_write``, but also lets a unit add supplementary evidence while it
     answers explanation requests (§5.2)."""
-    locked = (
-        UnitAssessment.objects.select_for_update().select_related("round").get(pk=assessment.pk)
-    )
-    if locked.state == AssessmentState.EXPLANATION_REQUESTED and locked.accepts_uploads():
+    locked = lock_assessment(assessment)
+    if locked.state in states.EXPLAINING and locked.accepts_uploads():
         return locked
-    return lock_for_write(assessment)
+    return check_writable(locked)
 
 
 def item_state(item: ItemScore) -> dict[str, Any]:
@@ -645,19 +645,26 @@ def submission_problems(
             continue
         if item.self_score is None:
             problems.append((criterion, _("not scored yet")))
-        elif (
-            criterion.evidence_required
-            and item.self_score > 0
-            and not evidence_counts.get(item.pk)
-            and not item.no_evidence_reason.strip()
-        ):
+        elif lacks_evidence(criterion, item, evidence_counts.get(item.pk, 0)):
             problems.append(
                 (criterion, _("no evidence document and no explanation of why there is none"))
             )
     return problems
 
 
+def lacks_evidence(criterion: Criterion, item: ItemScore, evidence_count: int) -> bool:
+    """§7: points above 0 on a leaf that requires evidence, with neither a linked document
+    nor a written reason why there is none (submission is refused)."""
+    return bool(
+        criterion.evidence_required
+        and item.has_points
+        and not evidence_count
+        and not item.no_evidence_reason.strip()
+    )
+
+
 def evidence_counts_for(assessment: UnitAssessment) -> dict[int, int]:
+    """item id → number of documents linked to it, for one assessment (one query)."""
     return dict(
         EvidenceLink.objects.filter(item__assessment=assessment)
         .values("item_id")

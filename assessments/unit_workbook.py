@@ -98,19 +98,13 @@ def _description(criterion: Criterion) -> str:
         return error.message
 
 
-def _levels(criterion: Criterion) -> list[str]:
-    params = scoring.parse_params(criterion.method, criterion.params, criterion.max_points)
-    assert isinstance(params, scoring.ChoiceParams)  # noqa: S101 - method is choice
-    return [label for label, _points in params.levels]
-
-
 def allowed_values(criterion: Criterion) -> str:
     """What the unit may write in the value cell (DESIGN §4.1), shown beside it."""
     method = criterion.method
     if method == scoring.YES_NO:
         hint = "có / không"
     elif method == scoring.CHOICE:
-        hint = "; ".join(_levels(criterion))
+        hint = "; ".join(criterion.levels)
     elif method in (scoring.THRESHOLD, scoring.PROPORTIONAL):
         hint = _("a number (e.g. 97,5) or a/b (e.g. 45/50)")
     elif method == scoring.MANUAL:
@@ -254,7 +248,7 @@ def build_unit_workbook(
             if criterion.method == scoring.YES_NO and yes_no is not None:
                 yes_no.add(cells["value"].coordinate)
             elif criterion.method == scoring.CHOICE:
-                levels = tuple(_levels(criterion))
+                levels = tuple(criterion.levels)
                 if levels not in choice_lists:
                     choice_lists[levels] = _list_validation(levels)
                 validation = choice_lists[levels]

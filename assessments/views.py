@@ -449,9 +449,7 @@ def item_context(
         "item": item,
         "criterion": criterion,
         "description": scoring.describe(criterion.method, params, criterion.max_points),
-        "levels": [label for label, _points in params.levels]
-        if isinstance(params, scoring.ChoiceParams)
-        else [],
+        "levels": criterion.levels,
         "can_edit": editable,
         "links": links,
         "library": library,

@@ -10,15 +10,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count
-
-from . import results, scoring
+from . import results, scoring, services
 from .access import is_assigned
 from .models import (
     Assignment,
     CriteriaSet,
     CriterionNode,
-    EvidenceLink,
     ItemScore,
     Round,
     Unit,
@@ -66,13 +63,8 @@ class Row:
     @property
     def needs_evidence(self) -> bool:
         """Scored above 0 on a leaf that requires evidence, with neither evidence nor a reason."""
-        item = self.item
-        return bool(
-            item is not None
-            and self.criterion.evidence_required
-            and item.has_points
-            and not self.evidence_count
-            and not item.no_evidence_reason.strip()
+        return self.item is not None and services.lacks_evidence(
+            self.criterion, self.item, self.evidence_count
         )
 
     def matches(self, filter_: str, query: str, user_id: int | None) -> bool:
@@ -143,12 +135,7 @@ def load_workspace(assessment: UnitAssessment, user: User, role: str | None) -> 
         item.criterion_id: item
         for item in ItemScore.objects.filter(assessment=assessment).select_related("updated_by")
     }
-    evidence = dict(
-        EvidenceLink.objects.filter(item__assessment=assessment)
-        .values("item_id")
-        .annotate(n=Count("pk"))
-        .values_list("item_id", "n")
-    )
+    evidence = services.evidence_counts_for(assessment)
     assignments = list(
         Assignment.objects.filter(assessment=assessment).select_related("assignee", "criterion")
     )

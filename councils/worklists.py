@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, Prefetch, QuerySet, When
+from django.db.models import Case, Prefetch, QuerySet, When
 
 from assessments import results, scoring, states
 from assessments.models import (
@@ -19,6 +19,7 @@ from assessments.models import (
     ItemScore,
     UnitAssessment,
 )
+from assessments.services import evidence_counts_for
 
 from .access import field_code
 from .models import AppraiserAssignment, ExplanationRequest
@@ -44,13 +45,7 @@ class Line:
 
     @property
     def levels(self) -> list[str]:
-        c = self.item.criterion
-        params = scoring.parse_params(c.method, c.params, c.max_points)
-        return (
-            [label for label, _p in params.levels]
-            if isinstance(params, scoring.ChoiceParams)
-            else []
-        )
+        return self.item.criterion.levels
 
 
 def items_with_context() -> Any:
@@ -147,12 +142,7 @@ def items_to_accept(
         for item in ItemScore.objects.filter(assessment=assessment).select_related("criterion")
         if field_code(item.criterion.code) in fields
     ]
-    counts = dict(
-        EvidenceLink.objects.filter(item__assessment=assessment)
-        .values("item_id")
-        .annotate(n=Count("pk"))
-        .values_list("item_id", "n")
-    )
+    counts = evidence_counts_for(assessment)
     return items, counts
 
 

@@ -24,7 +24,7 @@ def require_council_reader(user: User | AnonymousUser) -> Roles:
     """Council members, the chair and the secretariat lead read the council's pages; every
     other signed-in account is an insider without the role (403)."""
     roles = get_roles(user)
-    if not (roles.is_council_member or roles.is_council_chair or roles.is_secretariat_lead):
+    if not roles.is_council_reader:
         raise PermissionDenied
     return roles
 

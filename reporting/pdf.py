@@ -29,7 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from assessments import results, scoring
-from assessments.models import Criterion, Round, UnitAssessment, UnitMembership, UnitRole
+from assessments.models import Round, UnitAssessment, UnitMembership, UnitRole
 from assessments.workspace import load_workspace
 from councils.models import Decision
 
@@ -87,16 +87,6 @@ def public_source(snapshot: ResultSnapshot) -> Source:
     """A published snapshot (``snapshot.round`` is loaded by the caller)."""
     decision = Decision.objects.filter(round_id=snapshot.round_id).first()
     return Source(snapshot.round, snapshot.data, False, True, snapshot, decision)
-
-
-def field_titles(round_: Round) -> dict[str, dict[str, str]]:
-    """group code -> {field code: title}, in one query."""
-    titles: dict[str, dict[str, str]] = {}
-    for group, code, title in Criterion.objects.filter(
-        criteria_set__round=round_, parent__isnull=True
-    ).values_list("criteria_set__group__code", "code", "title"):
-        titles.setdefault(group, {})[code] = title
-    return titles
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,7 +260,7 @@ def band_counts(units: list[dict[str, Any]]) -> list[tuple[str, int]]:
 
 
 def province_report_context(source: Source) -> dict[str, Any]:
-    groups = group_reports(source, field_titles(source.round), with_charts=True)
+    groups = group_reports(source, results.field_titles(source.round.pk), with_charts=True)
     previous = previous_published(source.year)
     every_unit = [unit for group in source.data["groups"] for unit in group["units"]]
     return {
@@ -421,7 +411,7 @@ def scorecard(
     source: Source, group: dict[str, Any], entry: dict[str, Any], request: HttpRequest
 ) -> bytes:
     context = scorecard_context(
-        source, group, entry, field_titles(source.round), previous_published(source.year)
+        source, group, entry, results.field_titles(source.round.pk), previous_published(source.year)
     )
     return render_pdf("reporting/pdf/scorecard.html", context, request)
 
@@ -438,7 +428,7 @@ def all_units_zip(source: Source, request: HttpRequest) -> bytes:
     Generated on request: about a minute for the demo's 30 units (docs/performance.md); a
     national deployment belongs in a background task (STACK: big batches).
     """
-    titles = field_titles(source.round)
+    titles = results.field_titles(source.round.pk)
     previous = previous_published(source.year)
     assessments = {
         a.unit.code: a

@@ -59,7 +59,7 @@ def round_report_source(request: HttpRequest, year: int) -> pdf.Source:
     if wants_public(request):
         return public_round_source(request, year)
     roles = get_roles(request.user)
-    if roles.is_council_member or roles.is_council_chair or roles.is_secretariat_lead:
+    if roles.is_council_reader:
         round_ = Round.objects.filter(year=year).first()
         if round_ is None:
             raise Http404
@@ -104,9 +104,7 @@ def pdf_scorecard(request: HttpRequest, year: int, unit: str) -> HttpResponse:
                 raise
         else:
             roles = get_roles(request.user)
-            is_council = (
-                roles.is_secretariat_lead or roles.is_council_member or roles.is_council_chair
-            )
+            is_council = roles.is_council_reader
             source = pdf.staff_source(assessment.round)
             if source.provisional and not may_read_provisional(request.user, assessment.round):
                 raise PermissionDenied(

@@ -18,8 +18,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from assessments import scoring
-from assessments.models import Criterion
+from assessments import results, scoring
 from councils.models import Decision
 
 from . import charts
@@ -168,13 +167,7 @@ def public_unit(request: HttpRequest, year: int, unit: str) -> HttpResponse:
         raise Http404(_("This unit is not in the published results of this round."))
     group_code, entry = found
     group = next(g for g in shown.data["groups"] if g["code"] == group_code)
-    titles = dict(
-        Criterion.objects.filter(
-            criteria_set__round_id=shown.round_id,
-            criteria_set__group__code=group_code,
-            parent__isnull=True,
-        ).values_list("code", "title")
-    )
+    titles = results.field_titles(shown.round_id).get(group_code, {})
     fields = []
     for item in entry["fields"]:
         score, maximum = Decimal(item["score"]), Decimal(item["max"])

@@ -29,7 +29,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from assessments import results
-from assessments.models import Criterion, ItemScore, Round
+from assessments.models import ItemScore, Round
 from assessments.states import COUNCIL_REVIEW
 from councils.models import ExplanationRequest
 
@@ -78,9 +78,8 @@ def field_titles(round_id: int) -> dict[tuple[str, str], str]:
     """(group code, field code) -> title of the round's top-level criteria (one query)."""
     return {
         (group, code): title
-        for group, code, title in Criterion.objects.filter(
-            criteria_set__round_id=round_id, parent__isnull=True
-        ).values_list("criteria_set__group__code", "code", "title")
+        for group, by_code in results.field_titles(round_id).items()
+        for code, title in by_code.items()
     }
 
 

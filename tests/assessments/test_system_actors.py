@@ -25,7 +25,7 @@ def assessment(criteria_sets: Any, units: Any, open_round: Round) -> UnitAssessm
 
 
 def test_the_deadline_page_of_an_auto_locked_unit_names_the_system(
-    assessment: UnitAssessment, open_round: Round, secretariat_lead: Any
+    assessment: UnitAssessment, open_round: Round, secretariat_lead: Any, leader: Any
 ) -> None:
     Round.objects.filter(pk=open_round.pk).update(
         self_assessment_deadline=timezone.now() - datetime.timedelta(minutes=1)
@@ -33,6 +33,10 @@ def test_the_deadline_page_of_an_auto_locked_unit_names_the_system(
     call_command("lock_deadlines", verbosity=0)
     assert Event.objects.get(action=EventAction.AUTO_LOCKED, unit__code="STP").actor is None
     response = client_for(secretariat_lead).get(reverse("unit_deadline", args=[2016, "STP"]))
+    assert response.status_code == 200
+    assert "Hệ thống (khóa tự động)" in response.content.decode()
+    # The unit's sign-off page says who submitted it: the deadline lock.
+    response = client_for(leader).get(reverse("sign_off", args=[2016, "STP"]))
     assert response.status_code == 200
     assert "Hệ thống (khóa tự động)" in response.content.decode()
 
