@@ -177,6 +177,17 @@ def assigned_codes(assessment: UnitAssessment, user: User) -> set[str]:
     )
 
 
+def get_assignment_for_edit(assessment: UnitAssessment, raw_pk: str) -> Assignment:
+    """One of the assessment's assignments by the id a form sent; anything else is a 404
+    (an id of another unit, or text that is not an id, "²" included)."""
+    if not (raw_pk.isascii() and raw_pk.isdigit()):
+        raise Http404
+    try:
+        return Assignment.objects.get(assessment=assessment, pk=int(raw_pk))
+    except Assignment.DoesNotExist:
+        raise Http404 from None
+
+
 def get_item_for_edit(user: User, assessment: UnitAssessment, code: str) -> ItemScore:
     """The item a unit member may edit: leader and focal officer edit all, a contributor only
     what is assigned to them (403 otherwise); province staff never edit a unit's items."""

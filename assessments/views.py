@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -548,14 +548,7 @@ def assignments(request: HttpRequest, year: int, unit: str) -> HttpResponse:
     form = AssignmentForm(request.POST or None, assessment=assessment)
     if request.method == "POST":
         if request.POST.get("remove"):
-            remove = request.POST["remove"]
-            target = (
-                Assignment.objects.filter(assessment=assessment, pk=int(remove)).first()
-                if remove.isdigit()
-                else None
-            )
-            if target is None:
-                raise Http404
+            target = access.get_assignment_for_edit(assessment, request.POST["remove"])
             try:
                 services.unassign(target, by=cast(User, request.user))
                 messages.success(request, _("Assignment removed."))

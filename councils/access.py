@@ -86,3 +86,40 @@ def get_field_for_staff(
     ):
         raise PermissionDenied
     return criteria_set, field
+
+
+def visible_assignments(user: User | AnonymousUser) -> list[AppraiserAssignment]:
+    """The appraisal assignments a user's worklist shows: the appraiser's own; every one for
+    the secretariat lead; other province staff see an empty list; anyone else 403."""
+    roles = get_roles(user)
+    if not roles.is_province_staff:
+        raise PermissionDenied
+    assignments = AppraiserAssignment.objects.select_related(
+        "criteria_set__round", "criteria_set__group", "field", "appraiser"
+    )
+    if not roles.is_secretariat_lead:
+        assignments = assignments.filter(appraiser_id=user.pk)
+    return list(
+        assignments.order_by(
+            "-criteria_set__round__year", "criteria_set__group__position", "field__position"
+        )
+    )
+
+
+def field_scope(
+    user: User | AnonymousUser, criteria_set: CriteriaSet, field: Criterion
+) -> tuple[bool, set[int] | None]:
+    """On a field page (after ``get_field_for_staff``): whether the user appraises the lines,
+    and the units they cover (``None``: every unit of the group). The lead reads every unit
+    and appraises none unless also assigned."""
+    roles = get_roles(user)
+    assignment = (
+        AppraiserAssignment.objects.prefetch_related("units")
+        .filter(criteria_set=criteria_set, field=field, appraiser_id=user.pk)
+        .first()
+    )
+    if roles.is_secretariat_lead:
+        return roles.is_appraiser and assignment is not None, None
+    if assignment is None:
+        raise PermissionDenied
+    return roles.is_appraiser, {u.pk for u in assignment.units.all()} or None

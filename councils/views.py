@@ -25,7 +25,6 @@ from assessments.roles import get_roles
 from assessments.services import ServiceError
 
 from . import access, services, worklists
-from .models import AppraiserAssignment
 
 
 @login_required
@@ -48,19 +47,7 @@ def secretariat_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def appraisal_home(request: HttpRequest) -> HttpResponse:
     """An appraiser's assignments with progress; the lead sees every field of every set."""
-    roles = get_roles(request.user)
-    if not roles.is_province_staff:
-        raise PermissionDenied
-    assignments = AppraiserAssignment.objects.select_related(
-        "criteria_set__round", "criteria_set__group", "field"
-    )
-    if not roles.is_secretariat_lead:
-        assignments = assignments.filter(appraiser_id=request.user.pk)
-    rows = list(
-        assignments.select_related("appraiser").order_by(
-            "-criteria_set__round__year", "criteria_set__group__position", "field__position"
-        )
-    )
+    rows = access.visible_assignments(request.user)
     totals = worklists.field_progress(rows)
     return render(
         request,
@@ -77,20 +64,8 @@ def appraisal_field(request: HttpRequest, year: int, group: str, field: str) -> 
     """One field across all units: for each item, every unit's self score, evidence and the
     appraisal input, so an appraiser applies the rule the same way everywhere."""
     criteria_set, field_node = access.get_field_for_staff(request.user, year, group, field)
-    roles = get_roles(request.user)
-    assignment_units: set[int] | None = None
-    if not roles.is_secretariat_lead:
-        assignment = AppraiserAssignment.objects.prefetch_related("units").get(
-            criteria_set=criteria_set, field=field_node, appraiser_id=request.user.pk
-        )
-        assignment_units = {u.pk for u in assignment.units.all()} or None
-    items = worklists.field_items(criteria_set, field_node, assignment_units)
-    can = (
-        roles.is_appraiser
-        and AppraiserAssignment.objects.filter(
-            criteria_set=criteria_set, field=field_node, appraiser_id=request.user.pk
-        ).exists()
-    )
+    can, unit_ids = access.field_scope(request.user, criteria_set, field_node)
+    items = worklists.field_items(criteria_set, field_node, unit_ids)
     groups = worklists.lines_by_criterion(items, can)
     return render(
         request,

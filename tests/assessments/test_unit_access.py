@@ -94,3 +94,12 @@ def test_another_unit_gets_404_on_every_page(draft: UnitAssessment, other_unit_f
     client = client_for(other_unit_focal)
     for url in unit_pages(draft):
         assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("raw", ["²", "999999", "abc", ""])
+def test_removing_an_assignment_that_is_not_the_units_is_a_404(
+    draft: UnitAssessment, focal: Any, raw: str
+) -> None:
+    url = reverse("assignments", args=[2016, "STP"])
+    response = client_for(focal).post(url, {"remove": raw or " "})
+    assert response.status_code == 404
