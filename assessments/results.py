@@ -57,6 +57,8 @@ APPRAISALS = (
     ("appraisal2_at", "appraisal2_score", "appraisal2_na"),
     ("appraisal1_at", "appraisal1_score", "appraisal1_na"),
 )
+# What the unit and the appraisers typed, shown beside the scores (not read by §4.4).
+VALUE_FIELDS = ("self_value", "appraisal1_value", "appraisal2_value")
 # Who appraised, for pages that show it (``select_related``).
 APPRAISERS = ("appraisal1_by", "appraisal2_by")
 # Conditions on items for progress counts, in the database.
@@ -73,7 +75,7 @@ REAPPRAISED = Q(appraisal2_at__isnull=False)  # round 2 has re-appraised it
 def row_of(item: ItemScore, method: str | None = None) -> dict[str, Any]:
     """The score columns of a loaded item, keyed like the ``.values()`` rows :func:`compute`
     reads (``method`` when the item's criterion is not loaded)."""
-    row = {name: getattr(item, name) for name in SCORE_FIELDS}
+    row = {name: getattr(item, name) for name in (*SCORE_FIELDS, *VALUE_FIELDS)}
     row["criterion__method"] = method or item.criterion.method
     return row
 
@@ -131,6 +133,15 @@ class ItemScores:
     appraisal1: scoring.LeafScore | None
     appraisal2: scoring.LeafScore | None
     final: scoring.LeafScore | None  # None before appraisal
+    # What was typed: by the unit, in round 1, in round 2 ("" when not in the row).
+    unit_value: str = ""
+    round1_value: str = ""
+    round2_value: str = ""
+
+    @property
+    def is_scored(self) -> bool:
+        """The unit gave it points (0 included) or marked it N/A."""
+        return self.self_na or self.unit_score is not None
 
     @property
     def is_appraised(self) -> bool:
@@ -175,6 +186,9 @@ def item_scores(source: ItemScore | Mapping[str, Any]) -> ItemScores:
         appraisal1=rounds["appraisal1_at"],
         appraisal2=rounds["appraisal2_at"],
         final=appraised_leaf(row),
+        unit_value=row.get("self_value", ""),
+        round1_value=row.get("appraisal1_value", ""),
+        round2_value=row.get("appraisal2_value", ""),
     )
 
 
@@ -189,7 +203,7 @@ class FieldScore:
     title: str
     score: Decimal
     max: Decimal
-    self_score: Decimal = ZERO
+    own_score: Decimal = ZERO  # the unit's own (self) score of the field
     rank: int | None = None  # on the percentage of the applicable maximum (§4.5)
 
     @property
@@ -198,7 +212,7 @@ class FieldScore:
 
     @property
     def difference(self) -> Decimal:
-        return self.score - self.self_score
+        return self.score - self.own_score
 
 
 @dataclass

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, evidence, scoring, services
+from . import access, evidence, results, scoring, services
 from .downloads import xlsx_response
 from .exports import criteria_workbook
 from .forms import (
@@ -447,6 +447,7 @@ def item_context(
     return {
         "assessment": assessment,
         "item": item,
+        "scores": results.item_scores(item),
         "criterion": criterion,
         "description": scoring.describe(criterion.method, params, criterion.max_points),
         "levels": criterion.levels,

@@ -61,6 +61,13 @@ class Row:
         return self.item is not None and self.item.is_scored
 
     @property
+    def scores(self) -> results.ItemScores | None:
+        """The item's scores from the results ledger (None for a branch row)."""
+        if self.item is None:
+            return None
+        return results.item_scores(results.row_of(self.item, self.criterion.method))
+
+    @property
     def needs_evidence(self) -> bool:
         """Scored above 0 on a leaf that requires evidence, with neither evidence nor a reason."""
         return self.item is not None and services.lacks_evidence(

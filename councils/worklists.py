@@ -47,6 +47,10 @@ class Line:
     def levels(self) -> list[str]:
         return self.item.criterion.levels
 
+    @property
+    def scores(self) -> results.ItemScores:
+        return results.item_scores(self.item)
+
 
 def items_with_context() -> Any:
     """Items with what an appraisal line shows, in a fixed number of queries."""

@@ -5,7 +5,7 @@
 - views do not query the protected models themselves: lookups go through ``access.py``
   and loaders;
 - the score columns are read by the results ledger only (``assessments/results.py``), besides
-  the models and the services that write them.
+  the models and the services that write them: not by views, builders or templates.
 """
 
 from __future__ import annotations
@@ -96,8 +96,11 @@ def test_views_do_not_query_the_protected_models() -> None:
 
 
 def test_only_the_ledger_and_the_writers_read_the_score_columns() -> None:
+    """Python modules and templates alike: pages show scores through ``results.item_scores``
+    (the ``scores`` template filter), never the columns."""
     offenders = []
-    for path in app_files(tuple(FLOORS)):
+    templates = sorted((ROOT / "templates").rglob("*.html"))
+    for path in [*app_files(tuple(FLOORS)), *templates]:
         relative = path.relative_to(ROOT)
         if relative in SCORE_WRITERS:
             continue

@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from assessments import scoring
+from assessments import results, scoring
 from assessments.models import Event, EventAction
 
 register = template.Library()
@@ -76,3 +76,10 @@ def actor(event: Event) -> str:
 def saved_by(user: Any) -> str:
     """Who last saved an item: the person, or the command-line import (no person)."""
     return person(user) or str(SYSTEM_ACTORS[EventAction.SCORE_SAVED])
+
+
+@register.filter
+def scores(item: Any) -> results.ItemScores:
+    """An item's self, appraisal and final scores from the results ledger (its criterion
+    must be loaded: ``select_related("criterion")``)."""
+    return results.item_scores(item)

@@ -395,7 +395,7 @@ def test_the_unit_page_shows_fields_differences_explanations_and_their_evidence(
     download = reverse("evidence_download", args=[2016, "STP", added.pk]) + "?xem=1"
     assert download in body
     fields = {line.code: line for line in response.context["fields"]}
-    assert fields["3"].score - fields["3"].self_score == differences[0].difference
+    assert fields["3"].score - fields["3"].own_score == differences[0].difference
     final = results.compute(open_round, provisional=True)
     stp = next(u for g in final.groups for u in g.units if u.code == "STP")
     assert (response.context["result"].total, response.context["result"].self_total) == (
