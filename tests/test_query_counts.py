@@ -34,6 +34,9 @@ PINNED = {
     "assignments": 14,
     "explanations": 11,
     "self-assessment PDF": 13,
+    "scorecard PDF": 15,
+    "unit's deadline and state": 9,
+    "decision annex PDF": 12,
 }
 
 
@@ -81,6 +84,13 @@ def measure(people: dict[str, Any], first: UnitAssessment) -> dict[str, Counted]
         "explanations": queries_of(as_(leader), reverse("unit_explanations", args=unit_args)),
         "self-assessment PDF": queries_of(
             as_(leader), reverse("pdf_self_assessment", args=unit_args)
+        ),
+        "scorecard PDF": queries_of(as_(people["chair"]), reverse("pdf_scorecard", args=unit_args)),
+        "unit's deadline and state": queries_of(
+            as_(people["secretariat_lead"]), reverse("unit_deadline", args=unit_args)
+        ),
+        "decision annex PDF": queries_of(
+            as_(people["chair"]), reverse("pdf_decision_annex", args=[2016])
         ),
     }
 
