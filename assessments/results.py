@@ -332,8 +332,9 @@ def compute(
 ) -> RoundResults:
     """Every active unit of the round, ranked within its group, fields ranked too.
 
-    ``assessments``: the round's assessments, when the caller has loaded them already (with
-    their units): one query less."""
+    ``assessments``: the assessments to compute, when the caller has loaded them already
+    (with their units): one query less, and taken as given (the secretariat's dashboard passes
+    inactive units too; results and rankings leave them out)."""
     sets = list(
         CriteriaSet.objects.filter(round=round_)
         .select_related("group")
@@ -347,8 +348,6 @@ def compute(
         assessments = list(
             UnitAssessment.objects.filter(round=round_, unit__is_active=True).select_related("unit")
         )
-    else:
-        assessments = [a for a in assessments if a.unit.is_active]
     rows_by_assessment: dict[int, list[dict[str, Any]]] = {a.pk: [] for a in assessments}
     for row in leaf_rows(ItemScore.objects.filter(assessment__round=round_)):
         rows_by_assessment.setdefault(row["assessment_id"], []).append(row)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from assessments import access as unit_access
 from assessments.models import Round, UnitAssessment
 from assessments.roles import Roles, get_roles
+from assessments.states import COUNCIL_REVIEW
 
 from . import services
 from .models import ResultSnapshot
@@ -47,6 +48,12 @@ def get_round_for_council(user: User | AnonymousUser, year: int) -> Round:
         raise Http404 from None
 
 
+def council_reads_unit(roles: Roles, state: str) -> bool:
+    """On the council's pages, the chair and the secretariat lead read a unit in any state;
+    council members only during council review (§6), whatever other role they hold."""
+    return roles.is_council_chair or roles.is_secretariat_lead or state in COUNCIL_REVIEW
+
+
 def get_assessment_for_council(user: User | AnonymousUser, year: int, code: str) -> UnitAssessment:
     """A unit's assessment on the council's unit page.
 
@@ -57,7 +64,10 @@ def get_assessment_for_council(user: User | AnonymousUser, year: int, code: str)
     if roles.has_any and not roles.is_province_staff:
         raise Http404  # the council's pages are not the units' (their own unit included)
     require_council_reader(user)
-    return unit_access.get_assessment_for_user(user, year, code)
+    assessment = unit_access.get_assessment_for_user(user, year, code)
+    if not council_reads_unit(roles, assessment.state):
+        raise PermissionDenied
+    return assessment
 
 
 def chosen_snapshot(snapshots: list[ResultSnapshot], wanted: str | None) -> ResultSnapshot | None:

@@ -10,12 +10,12 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from assessments import access as unit_access
 from assessments import results
 from assessments.models import AssessmentState, EvidenceLink, ItemScore, Round, UnitAssessment
 from assessments.roles import Roles
 from councils.models import Opinion
 
+from .access import council_reads_unit
 from .models import ResultSnapshot
 
 TOP_DIFFERENCES = 10
@@ -89,7 +89,7 @@ def ranking(
             band=frozen["band"] if frozen else unit.band,
             agree=agree,
             disagree=disagree,
-            readable=unit_access.staff_reads_unit(roles, unit.state),
+            readable=council_reads_unit(roles, unit.state),
         )
 
     if snapshot is None:

@@ -344,3 +344,17 @@ def test_it_runs_the_same_number_of_queries_for_5_and_for_30_units(
     # assignments (+ their units), the appraisal team; the navigation's unread count; and the
     # results ledger's criteria sets, criteria and leaf scores (the totals, §4.4).
     assert many == 15, "\n".join(sql)
+
+
+def test_an_inactive_unit_keeps_its_totals_on_the_dashboard(
+    secretariat_lead: Any, open_round: Round, groups: dict[str, UnitGroup]
+) -> None:
+    # A unit merged mid-round is inactive but still on the dashboard, with its difference.
+    _draft, merged = seed(open_round, groups["SO"], 2)
+    ItemScore.objects.filter(assessment=merged, criterion__code="2.1").update(
+        self_score=Decimal("5"), appraisal1_at=timezone.now(), appraisal1_score=Decimal("2.50")
+    )
+    Unit.objects.filter(pk=merged.unit_id).update(is_active=False)
+    row = board_row(get(secretariat_lead), merged.unit.code)
+    assert row.result is not None
+    assert row.difference == Decimal("-2.50")

@@ -21,6 +21,8 @@ from assessments.models import (
     EventAction,
     ItemScore,
     Round,
+    StaffMembership,
+    StaffRole,
     Unit,
     UnitAssessment,
     UnitGroup,
@@ -523,3 +525,18 @@ def test_the_round_page_runs_the_same_queries_for_5_and_30_units(
     assert before[0] == before[1], before
     assert after[0] == after[1], after
     print(f"council round page queries: before approval {before[0]}, after {after[0]}")
+
+
+def test_a_member_who_also_appraises_reads_a_unit_on_the_council_pages_only_once_appraised(
+    council_member: Any, criteria_sets: Any, units: Any, open_round: Round
+) -> None:
+    StaffMembership.objects.create(user=council_member, role=StaffRole.APPRAISER)
+    unit_services.get_or_create_assessment(open_round, units["STP"])
+    url = reverse("council_unit", args=[2016, "STP"])
+    assert client_for(council_member).get(url).status_code == 403
+    rows = {
+        row.code: row
+        for group in client_for(council_member).get(ROUND_URL).context["groups"]
+        for row in group.rows
+    }
+    assert not rows["STP"].readable
