@@ -317,10 +317,18 @@ def _unit_result(
     )
 
 
-def leaf_rows(items: QuerySet[ItemScore], *extra: str) -> QuerySet[ItemScore, dict[str, Any]]:
-    """The score columns of ``items`` as plain rows (with ``extra`` columns)."""
+def leaf_rows(
+    items: QuerySet[ItemScore], *extra: str, **expressions: Any
+) -> QuerySet[ItemScore, dict[str, Any]]:
+    """The score columns of ``items`` as plain rows (with ``extra`` columns and annotated
+    ``expressions``, for a page that counts progress from the same rows)."""
     return items.values(
-        "assessment_id", "criterion__code", "criterion__method", *SCORE_FIELDS, *extra
+        "assessment_id",
+        "criterion__code",
+        "criterion__method",
+        *SCORE_FIELDS,
+        *extra,
+        **expressions,
     )
 
 
@@ -329,12 +337,14 @@ def compute(
     *,
     provisional: bool,
     assessments: Sequence[UnitAssessment] | None = None,
+    rows: Iterable[Mapping[str, Any]] | None = None,
 ) -> RoundResults:
     """Every active unit of the round, ranked within its group, fields ranked too.
 
     ``assessments``: the assessments to compute, when the caller has loaded them already
     (with their units): one query less, and taken as given (the secretariat's dashboard passes
-    inactive units too; results and rankings leave them out)."""
+    inactive units too; results and rankings leave them out). ``rows``: the round's
+    :func:`leaf_rows`, when the caller has fetched them already."""
     sets = list(
         CriteriaSet.objects.filter(round=round_)
         .select_related("group")
@@ -348,8 +358,10 @@ def compute(
         assessments = list(
             UnitAssessment.objects.filter(round=round_, unit__is_active=True).select_related("unit")
         )
-    rows_by_assessment: dict[int, list[dict[str, Any]]] = {a.pk: [] for a in assessments}
-    for row in leaf_rows(ItemScore.objects.filter(assessment__round=round_)):
+    rows_by_assessment: dict[int, list[Mapping[str, Any]]] = {a.pk: [] for a in assessments}
+    if rows is None:
+        rows = leaf_rows(ItemScore.objects.filter(assessment__round=round_))
+    for row in rows:
         rows_by_assessment.setdefault(row["assessment_id"], []).append(row)
 
     groups: list[GroupResult] = []

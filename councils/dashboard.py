@@ -9,20 +9,13 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import (
-    Count,
-    Exists,
-    OuterRef,
-    Q,
-    Value,
-)
-from django.db.models.functions import Concat, Left, StrIndex
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -43,6 +36,7 @@ from assessments.models import (
 )
 from assessments.states import EXTENDABLE, SUBMITTED_OR_LATER
 
+from . import access
 from .models import AppraiserAssignment, Deadline
 
 if TYPE_CHECKING:
@@ -206,49 +200,45 @@ def timeliness(
     return "pending"
 
 
-def _item_counts(round_: Round) -> dict[tuple[int, str], Counts]:
-    """(assessment id, field code) → counts, from one grouped query over the round's items."""
-    rows = (
-        ItemScore.objects.filter(assessment__round=round_)
-        .exclude(criterion__method=scoring.SURVEY)
-        # The field is the code before the first dot ("3.2.1" → "3"); the trailing dot makes
-        # a top-level code work too.
-        .annotate(
-            field_code=Left(
-                "criterion__code",
-                StrIndex(Concat("criterion__code", Value(".")), Value(".")) - 1,
-            ),
+def _leaf_rows(round_: Round) -> list[dict[str, Any]]:
+    """Every leaf of the round as the results ledger reads it, with what progress needs:
+    whether evidence is linked and whether an explanation request is still open (one query;
+    the same rows give the totals and the counts)."""
+    return list(
+        results.leaf_rows(
+            ItemScore.objects.filter(assessment__round=round_),
             has_evidence=Exists(EvidenceLink.objects.filter(item_id=OuterRef("pk"))),
-        )
-        .values("assessment_id", "field_code")
-        .annotate(
-            leaves=Count("pk"),
-            scored=Count("pk", filter=results.SCORED),
-            applicable=Count("pk", filter=Q(not_applicable=False)),
-            with_evidence=Count("pk", filter=Q(not_applicable=False, has_evidence=True)),
-            appraised=Count("pk", filter=results.APPRAISED),
-            open_explanations=Count(
-                "pk",
-                filter=Q(
+            open_explanation=ExpressionWrapper(
+                Q(
                     explanation_required=True,
                     explanation__isnull=False,
                     explanation__answered_at__isnull=True,
                 ),
+                output_field=BooleanField(),
             ),
         )
-        .order_by()
     )
-    return {
-        (row["assessment_id"], row["field_code"]): Counts(
-            leaves=row["leaves"],
-            scored=row["scored"],
-            applicable=row["applicable"],
-            with_evidence=row["with_evidence"],
-            appraised=row["appraised"],
-            open_explanations=row["open_explanations"],
+
+
+def _item_counts(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[int, str], Counts]:
+    """(assessment id, field code) → counts of the self-assessed leaves (survey leaves are
+    not the unit's work)."""
+    counts: dict[tuple[int, str], Counts] = {}
+    for row in rows:
+        if row["criterion__method"] == scoring.SURVEY:
+            continue
+        scores = results.item_scores(row)
+        entry = counts.setdefault(
+            (row["assessment_id"], access.field_code(row["criterion__code"])), Counts()
         )
-        for row in rows
-    }
+        entry.leaves += 1
+        entry.scored += scores.is_scored
+        if not scores.self_na:
+            entry.applicable += 1
+            entry.with_evidence += bool(row["has_evidence"])
+        entry.appraised += scores.is_appraised
+        entry.open_explanations += bool(row["open_explanation"])
+    return counts
 
 
 def _field_key(code: str) -> tuple[int, str]:
@@ -304,8 +294,9 @@ def load_dashboard(round_: Round, now: datetime.datetime | None = None) -> Dashb
     units_by_pk = {unit.pk: unit for unit in units}
     for loaded in assessments:
         loaded.unit = units_by_pk[loaded.unit_id]
-    counts = _item_counts(round_)
-    totals = results.compute(round_, provisional=True, assessments=assessments).by_code()
+    rows = _leaf_rows(round_)
+    counts = _item_counts(rows)
+    totals = results.compute(round_, provisional=True, assessments=assessments, rows=rows).by_code()
     assignments = list(
         AppraiserAssignment.objects.filter(criteria_set__round=round_)
         .select_related("appraiser", "field", "criteria_set__group")

@@ -340,10 +340,10 @@ def test_it_runs_the_same_number_of_queries_for_5_and_for_30_units(
     assert UnitAssessment.objects.filter(round=open_round).count() == 35
     many, sql = queries_for(secretariat_lead, 2016)
     assert many == few, "\n".join(sql)
-    # Session, user, two for the roles, the round; units, assessments, item counts,
-    # assignments (+ their units), the appraisal team; the navigation's unread count; and the
-    # results ledger's criteria sets, criteria and leaf scores (the totals, §4.4).
-    assert many == 15, "\n".join(sql)
+    # Session, user, two for the roles, the round; units, assessments, the leaf rows (the
+    # counts and the totals), assignments (+ their units), the appraisal team; the
+    # navigation's unread count; and the results ledger's criteria sets and criteria.
+    assert many == 14, "\n".join(sql)
 
 
 def test_an_inactive_unit_keeps_its_totals_on_the_dashboard(
