@@ -23,7 +23,7 @@ import filetype
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -39,7 +39,7 @@ from .models import (
     Round,
     UnitAssessment,
 )
-from .services import ServiceError, lock_for_upload, lock_for_write
+from .services import ServiceError, lacks_evidence, lock_for_upload, lock_for_write
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -610,3 +610,38 @@ def documents_of(assessment: UnitAssessment, pks: list[int]) -> QuerySet[Evidenc
     return Evidence.objects.filter(
         unit_id=assessment.unit_id, round_id=assessment.round_id, pk__in=pks
     )
+
+
+@dataclass(frozen=True)
+class LostLink:
+    """An item that loses ``evidence`` when it is deleted (the deletion's confirmation)."""
+
+    code: str
+    title: str
+    left: int  # documents still linked to the item afterwards
+    then_lacks: bool  # §7: the item would then stop the submission
+
+
+def deletion_impact(evidence: Evidence) -> list[LostLink]:
+    """The items linked to ``evidence``, in tree order, with what they keep afterwards
+    (two queries; "lacks evidence" is :func:`services.lacks_evidence`)."""
+    items = (
+        ItemScore.objects.filter(
+            pk__in=EvidenceLink.objects.filter(evidence=evidence).values("item_id")
+        )
+        .select_related("criterion")
+        .annotate(n=Count("evidence_links"))
+        .order_by("criterion__position")
+    )
+    lost = []
+    for item in items:
+        left = item.n - 1
+        lost.append(
+            LostLink(
+                item.criterion.code,
+                item.criterion.title,
+                left,
+                lacks_evidence(item.criterion, item, left),
+            )
+        )
+    return lost

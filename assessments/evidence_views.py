@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, evidence
-from .models import ItemScore, UnitAssessment, UnitRole
+from . import access, confirm, evidence
+from .models import Evidence, ItemScore, UnitAssessment, UnitRole
 
 UPLOAD_ROWS = 5  # one row per file: file, title, number, date; no JavaScript needed
 UPLOAD_PREFIX = "tai-lieu"
@@ -206,12 +206,66 @@ def evidence_download(request: HttpRequest, year: int, unit: str, pk: int) -> Fi
     return response
 
 
+def deletion_confirmation(assessment: UnitAssessment, document: Evidence) -> confirm.Confirmation:
+    """What deleting a document does, item by item (DESIGN §11)."""
+    lost = evidence.deletion_impact(document)
+    year, code = assessment.round.year, assessment.unit.code
+    consequences = [
+        _("The file “%(title)s” is removed from the unit's evidence library.")
+        % {"title": document.title}
+    ]
+    if lost:
+        consequences.append(
+            ngettext(
+                "%(n)s item loses this document.", "%(n)s items lose this document.", len(lost)
+            )
+            % {"n": len(lost)}
+        )
+    blocking = [entry for entry in lost if entry.then_lacks]
+    if blocking:
+        consequences.append(
+            ngettext(
+                "%(n)s item then has no evidence and no explanation: the self-assessment "
+                "cannot be submitted until you add one.",
+                "%(n)s items then have no evidence and no explanation: the self-assessment "
+                "cannot be submitted until you add one.",
+                len(blocking),
+            )
+            % {"n": len(blocking)}
+        )
+    items = []
+    for entry in lost:
+        note = (
+            _("no evidence left, submission refused")
+            if entry.then_lacks
+            else ngettext("%(n)s document left", "%(n)s documents left", entry.left)
+            % {"n": entry.left}
+        )
+        items.append(
+            (
+                f"{entry.code} {entry.title} — {note}",
+                reverse("item_edit", args=[year, code, entry.code]),
+            )
+        )
+    return confirm.Confirmation(
+        title=_("Delete “%(title)s”?") % {"title": document.title},
+        consequences=consequences,
+        button=_("Delete the document"),
+        cancel_url=library_url(assessment),
+        items=items,
+        items_heading=_("Items that lose this document"),
+        danger=True,
+    )
+
+
 @login_required
 @require_POST
 def evidence_delete(request: HttpRequest, year: int, unit: str, pk: int) -> HttpResponse:
     assessment = access.get_assessment_for_user(request.user, year, unit)
     access.require_unit_role(request.user, assessment, *WRITERS)
     document = access.get_evidence_for_user(assessment, pk)
+    if not confirm.confirmed(request):
+        return confirm.ask(request, deletion_confirmation(assessment, document))
     try:
         evidence.delete_evidence(document, by=cast(User, request.user))
     except evidence.ServiceError as error:

@@ -11,12 +11,12 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments import scoring, states
+from assessments import results, scoring, states
 from assessments.models import (
     AssessmentState,
     CriteriaSet,
@@ -335,11 +335,16 @@ def flag_explanation(item: ItemScore, question: str, *, by: User) -> ItemScore:
     return item
 
 
+def unappraised_items(items: QuerySet[ItemScore]) -> QuerySet[ItemScore]:
+    """The self-assessed leaves of ``items`` that round 1 has not appraised yet: they stop
+    :func:`finish_round1` (survey leaves are the survey's)."""
+    return items.exclude(results.APPRAISED).exclude(criterion__method=scoring.SURVEY)
+
+
 def unappraised(assessment: UnitAssessment) -> list[Criterion]:
     return [
         item.criterion
-        for item in ItemScore.objects.filter(assessment=assessment, appraisal1_at__isnull=True)
-        .exclude(criterion__method=scoring.SURVEY)
+        for item in unappraised_items(ItemScore.objects.filter(assessment=assessment))
         .select_related("criterion")
         .order_by("criterion__position")
     ]

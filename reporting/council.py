@@ -4,19 +4,30 @@ number comes from the results ledger (``assessments.results``); a fixed number o
 
 from __future__ import annotations
 
+import datetime
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from assessments import results
+from assessments.confirm import Confirmation
 from assessments.models import AssessmentState, EvidenceLink, ItemScore, Round, UnitAssessment
 from assessments.roles import Roles
+from assessments.rounds import round_stage, state_counts
+from assessments.states import AWAITING_COUNCIL
 from councils.models import Opinion
 
 from .access import council_reads_unit
 from .models import ResultSnapshot
+from .presentation import BANDS
+from .services import not_appraised
 
 TOP_DIFFERENCES = 10
 
@@ -155,4 +166,131 @@ def opinions_of(assessment: UnitAssessment) -> list[Opinion]:
         Opinion.objects.filter(assessment=assessment)
         .select_related("member")
         .order_by("-updated_at")
+    )
+
+
+@dataclass
+class RoundEntry:
+    """One round on the council's round list: its stage and what waits for the council."""
+
+    round: Round
+    stage: str
+    units: int
+    waiting: int  # appraised, waiting for the council's review (AWAITING_COUNCIL)
+    approved: bool
+    published: bool
+
+    @property
+    def waits_for_council(self) -> bool:
+        return bool(self.waiting) and not self.approved
+
+
+def council_rounds(now: datetime.datetime | None = None) -> list[RoundEntry]:
+    """Every round with criteria, newest first, with its stage (three queries)."""
+    now = now or timezone.now()
+    rounds = list(Round.objects.filter(criteria_sets__isnull=False).distinct().order_by("-year"))
+    counts = state_counts(r.pk for r in rounds)
+    approved = set(
+        ResultSnapshot.objects.filter(round__in=rounds).values_list("round_id", flat=True)
+    )
+    return [
+        RoundEntry(
+            round=r,
+            stage=round_stage(r, counts[r.pk], now),
+            units=sum(counts[r.pk].values()),
+            waiting=sum(counts[r.pk][s] for s in AWAITING_COUNCIL),
+            approved=r.pk in approved,
+            published=bool(counts[r.pk][AssessmentState.PUBLISHED]),
+        )
+        for r in rounds
+    ]
+
+
+def council_years() -> list[int]:
+    """The years of the rounds with criteria, newest first (the round switch; one query)."""
+    return list(
+        Round.objects.filter(criteria_sets__isnull=False)
+        .distinct()
+        .order_by("-year")
+        .values_list("year", flat=True)
+    )
+
+
+@dataclass
+class GroupPreview:
+    name: str
+    units: int
+    bands: list[tuple[str, int]]
+
+
+@dataclass
+class ApprovalPreview:
+    """What approval would freeze: per group, the units and how many fall in each band."""
+
+    groups: list[GroupPreview]
+    missing: list[str]
+    approved: bool
+
+    @property
+    def units(self) -> int:
+        return sum(g.units for g in self.groups)
+
+
+def approval_preview(round_: Round, roles: Roles) -> ApprovalPreview:
+    approved = ResultSnapshot.objects.filter(round=round_).exists()
+    _provisional, groups = ranking(round_, None, roles)
+    previews = []
+    for group in groups:
+        bands = Counter(row.band for row in group.rows)
+        previews.append(
+            GroupPreview(group.name, len(group.rows), [(b, bands[b]) for b in BANDS if bands[b]])
+        )
+    return ApprovalPreview(
+        groups=previews, missing=[] if approved else not_appraised(round_), approved=approved
+    )
+
+
+def publication_confirmation(round_: Round, latest: ResultSnapshot) -> Confirmation:
+    units = sum(len(group["units"]) for group in latest.data["groups"])
+    return Confirmation(
+        title=_("Publish the results of %(year)s?") % {"year": round_.year},
+        consequences=[
+            ngettext(
+                "Version %(version)s of the results of %(n)s unit becomes public at "
+                "/cong-khai/%(year)s/, with the open data (JSON, CSV), for anyone.",
+                "Version %(version)s of the results of %(n)s units becomes public at "
+                "/cong-khai/%(year)s/, with the open data (JSON, CSV), for anyone.",
+                units,
+            )
+            % {"version": latest.version, "n": units, "year": round_.year},
+            _("Every unit's leader and focal officer is told by e-mail and in the inbox."),
+            _("Publication cannot be taken back; a later change is a correction (a new version)."),
+        ],
+        button=_("Publish the results"),
+        cancel_url=reverse("council_round", args=[round_.year]),
+    )
+
+
+def correction_confirmation(
+    round_: Round, latest: ResultSnapshot, reason: str, cancel_url: str
+) -> Confirmation:
+    consequences = [
+        _(
+            "The results are computed again and frozen as version %(new)s; version %(old)s "
+            "stays readable."
+        )
+        % {"new": latest.version + 1, "old": latest.version},
+        _("Reason recorded: %(reason)s") % {"reason": reason},
+    ]
+    if latest.published_at:
+        consequences.append(
+            _("The round is published: version %(new)s is published at once, as a correction.")
+            % {"new": latest.version + 1}
+        )
+    return Confirmation(
+        title=_("Save a corrected version of %(year)s?") % {"year": round_.year},
+        consequences=consequences,
+        button=_("Save the corrected version"),
+        cancel_url=cancel_url,
+        danger=True,
     )

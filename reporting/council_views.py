@@ -14,11 +14,12 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from assessments import access as unit_access
-from assessments import results
+from assessments import confirm, results
 from assessments.models import (
     Round,
 )
@@ -48,22 +49,22 @@ TOP_DIFFERENCES = 10
 @login_required
 @require_GET
 def council_home(request: HttpRequest) -> HttpResponse:
-    """The council's page of the latest round that has a criteria set."""
+    """The council's rounds, newest first, with what waits for the council in each."""
     require_council_reader(request.user)
-    latest = Round.objects.filter(criteria_sets__isnull=False).order_by("-year").first()
-    if latest is None:
-        messages.info(request, _("No round has criteria yet."))
-        return redirect("home")
-    return redirect("council_round", year=latest.year)
+    return render(
+        request,
+        "reporting/council/home.html",
+        {"entries": council.council_rounds(), "is_chair": get_roles(request.user).is_council_chair},
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def council_round(request: HttpRequest, year: int) -> HttpResponse:
-    """The round's ranking per group; the chair approves, publishes and corrects here."""
+    """The round's ranking per group; the chair publishes and corrects here (each after a
+    confirmation step) and opens the approval page."""
     round_ = get_round_for_council(request.user, year)
     roles = get_roles(request.user)
-    approval_form = ApprovalForm()
     correction_form = ReasonForm(prefix="correction")
     status = 200
     if request.method == "POST":
@@ -71,29 +72,28 @@ def council_round(request: HttpRequest, year: int) -> HttpResponse:
             raise PermissionDenied
         by = cast(User, request.user)
         action = request.POST.get("action")
+        here = reverse("council_round", args=[year])
         try:
-            if action == "approve":
-                approval_form = ApprovalForm(request.POST, request.FILES)
-                if approval_form.is_valid():
-                    data = approval_form.cleaned_data
-                    services.approve_round(
-                        round_,
-                        by=by,
-                        number=data["number"],
-                        date=data["date"],
-                        signer=data["signer"],
-                        signed_pdf=data["signed_pdf"],
-                    )
-                    messages.success(request, _("The results are approved and frozen (version 1)."))
-                    return redirect("council_round", year=year)
-                status = 422
-            elif action == "publish":
+            if action == "publish":
+                latest = ResultSnapshot.objects.filter(round=round_).order_by("-version").first()
+                if latest is not None and not confirm.confirmed(request):
+                    return confirm.ask(request, council.publication_confirmation(round_, latest))
                 services.publish_round(round_, by=by)
                 messages.success(request, _("The results are published."))
                 return redirect("council_round", year=year)
             elif action == "correct":
                 correction_form = ReasonForm(request.POST, prefix="correction")
                 if correction_form.is_valid():
+                    latest = (
+                        ResultSnapshot.objects.filter(round=round_).order_by("-version").first()
+                    )
+                    if latest is not None and not confirm.confirmed(request):
+                        return confirm.ask(
+                            request,
+                            council.correction_confirmation(
+                                round_, latest, correction_form.cleaned_data["reason"], here
+                            ),
+                        )
                     snapshot = services.correct_results(
                         round_, by=by, reason=correction_form.cleaned_data["reason"]
                     )
@@ -118,6 +118,7 @@ def council_round(request: HttpRequest, year: int) -> HttpResponse:
         "reporting/council/round.html",
         {
             "round": round_,
+            "years": council.council_years(),
             "decision": getattr(round_, "decision", None),
             "provisional": provisional,
             "groups": groups,
@@ -126,8 +127,53 @@ def council_round(request: HttpRequest, year: int) -> HttpResponse:
             "latest": snapshots[0] if snapshots else None,
             "missing": services.not_appraised(round_) if not snapshots else [],
             "is_chair": roles.is_council_chair,
-            "approval_form": approval_form,
             "correction_form": correction_form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def council_approve(request: HttpRequest, year: int) -> HttpResponse:
+    """The chair's approval, on its own page: what approval freezes, in numbers, and the
+    decision's number, date, signer and signed PDF. This page is the confirmation step: the
+    round is approved only by its button (which carries the confirmation), never by a bare
+    POST."""
+    round_ = get_round_for_council(request.user, year)
+    roles = get_roles(request.user)
+    if not roles.is_council_chair:
+        raise PermissionDenied
+    form = ApprovalForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if not confirm.confirmed(request):
+            messages.error(request, _("Read what approval does, then press the approval button."))
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.approve_round(
+                    round_,
+                    by=cast(User, request.user),
+                    number=data["number"],
+                    date=data["date"],
+                    signer=data["signer"],
+                    signed_pdf=data["signed_pdf"],
+                )
+            except ServiceError as refused:
+                messages.error(request, refused.message)
+            else:
+                messages.success(request, _("The results are approved and frozen (version 1)."))
+                return redirect("council_round", year=year)
+    return render(
+        request,
+        "reporting/council/approve.html",
+        {
+            "round": round_,
+            "preview": council.approval_preview(round_, roles),
+            "form": form,
+            "confirm_field": confirm.CONFIRM_FIELD,
         },
         status=status,
     )

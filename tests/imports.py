@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # The ground floor first. An app imports only from its own floor or the floors below.
-FLOORS = {"assessments": 0, "councils": 1, "reporting": 2, "demo": 3}
+FLOORS = {"assessments": 0, "councils": 1, "reporting": 2, "home": 3, "demo": 4}
 # Project wiring (settings, URLs) reads every app and is read by none.
 WIRING = "cchc_portal"
 

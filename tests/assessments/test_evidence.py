@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from assessments import evidence, services
+from assessments.confirm import CONFIRM_FIELD
 from assessments.models import (
     AssessmentState,
     Assignment,
@@ -45,6 +46,7 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024
 HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
 PREFIX = "tai-lieu"
+CONFIRMED = {CONFIRM_FIELD: "1"}
 ITEM = "1.1.1"  # a leaf of the departments' reference criteria
 OTHER_ITEM = "1.3.1"
 
@@ -528,7 +530,7 @@ def test_deleting_a_document_removes_its_links_and_its_file(
     path = Path(document.file.path)
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(focal).post(
-            reverse("evidence_delete", args=[2016, "STP", document.pk])
+            reverse("evidence_delete", args=[2016, "STP", document.pk]), CONFIRMED
         )
     assert response.status_code == 302 and response.url == library_url()
     assert not Evidence.objects.exists() and not EvidenceLink.objects.exists()
@@ -542,7 +544,9 @@ def test_a_document_linked_to_a_submitted_item_cannot_be_deleted(
 ) -> None:
     evidence.link_evidence(item(assessment), document, "", by=leader)
     submit(assessment)
-    response = client_for(focal).post(reverse("evidence_delete", args=[2016, "STP", document.pk]))
+    response = client_for(focal).post(
+        reverse("evidence_delete", args=[2016, "STP", document.pk]), CONFIRMED
+    )
     assert response.status_code == 302
     assert Evidence.objects.filter(pk=document.pk).exists() and EvidenceLink.objects.exists()
     assert not Event.objects.filter(action=EventAction.EVIDENCE_DELETED).exists()
@@ -569,7 +573,7 @@ def test_every_write_after_the_deadline_is_refused_even_as_a_direct_post(
     client = client_for(focal)
     posts = [
         (library_url(), upload_data(pdf("muon.pdf", b"late"))),
-        (reverse("evidence_delete", args=[2016, "STP", document.pk]), {}),
+        (reverse("evidence_delete", args=[2016, "STP", document.pk]), CONFIRMED),
         (reverse("evidence_link", args=[2016, "STP", OTHER_ITEM]), {"evidence": document.pk}),
         (reverse("evidence_unlink", args=[2016, "STP", ITEM, link.pk]), {}),
         (reverse("evidence_carry_over", args=[2016, "STP"]), {"evidence": [last_year[0].pk]}),

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from assessments import evidence, results
 from assessments import services as unit_services
+from assessments.confirm import CONFIRM_FIELD
 from assessments.models import (
     AssessmentState,
     Event,
@@ -38,6 +39,8 @@ from tests.councils.test_appraisal import appraise_everything, submit_all
 pytestmark = pytest.mark.django_db
 
 ROUND_URL = reverse("council_round", args=[2016])
+APPROVE_URL = reverse("council_approve", args=[2016])
+CONFIRMED = {CONFIRM_FIELD: "1"}
 
 
 def unit_url(code: str = "STP") -> str:
@@ -74,13 +77,13 @@ def item(assessment: UnitAssessment, code: str) -> ItemScore:
 
 def approve(client: Any, **extra: Any) -> Any:
     data = {
-        "action": "approve",
         "number": "125/QĐ-UBND",
         "date": "28/02/2017",
         "signer": "Nguyễn Văn A",
+        **CONFIRMED,
         **extra,
     }
-    return client.post(ROUND_URL, data)
+    return client.post(APPROVE_URL, data)
 
 
 def states() -> set[str]:
@@ -167,7 +170,7 @@ def test_approval_is_refused_while_a_unit_is_not_appraised_and_the_page_lists_it
     council_services.send_back(appraised["SYT"], by=chair, reason="Xem lại lĩnh vực 3")
     page = client_for(chair).get(ROUND_URL)
     assert page.context["missing"] == ["Sở Y tế"]
-    assert 'name="action" value="approve"' not in page.content.decode()
+    assert APPROVE_URL not in page.content.decode()
     response = approve(client_for(chair))
     assert response.status_code == 422
     assert "Sở Y tế" in response.content.decode()
@@ -202,17 +205,17 @@ def test_the_chair_publishes_the_approved_results(
 ) -> None:
     client = client_for(chair)
     assert approve(client).status_code == 302
-    response = client.post(ROUND_URL, {"action": "publish"})
+    response = client.post(ROUND_URL, {"action": "publish", **CONFIRMED})
     assert response.status_code == 302
     assert ResultSnapshot.objects.get(round=open_round).published_at is not None
     assert states() == {AssessmentState.PUBLISHED}
-    again = client.post(ROUND_URL, {"action": "publish"})
+    again = client.post(ROUND_URL, {"action": "publish", **CONFIRMED})
     assert again.status_code == 422
     assert Event.objects.filter(action=EventAction.ROUND_PUBLISHED).count() == 1
 
 
 def test_publication_before_approval_is_refused(appraised: Any, chair: Any) -> None:
-    response = client_for(chair).post(ROUND_URL, {"action": "publish"})
+    response = client_for(chair).post(ROUND_URL, {"action": "publish", **CONFIRMED})
     assert response.status_code == 422
     assert not ResultSnapshot.objects.exists()
     assert states() == {AssessmentState.APPRAISED}
@@ -224,7 +227,8 @@ def test_a_correction_creates_version_2_while_version_1_stays_readable(
     client = client_for(chair)
     assert approve(client).status_code == 302
     response = client.post(
-        ROUND_URL, {"action": "correct", "correction-reason": "Sửa lỗi đánh máy tên đơn vị"}
+        ROUND_URL,
+        {"action": "correct", "correction-reason": "Sửa lỗi đánh máy tên đơn vị", **CONFIRMED},
     )
     assert response.status_code == 302
     versions = list(ResultSnapshot.objects.filter(round=open_round).order_by("version"))
@@ -257,13 +261,14 @@ def test_only_the_chair_approves_publishes_and_corrects(
 ) -> None:
     for user in (council_member, secretariat_lead):
         response = client_for(user).post(
-            ROUND_URL,
+            APPROVE_URL if action == "approve" else ROUND_URL,
             {
                 "action": action,
                 "number": "1",
                 "date": "01/03/2017",
                 "signer": "A",
                 "correction-reason": "x",
+                **CONFIRMED,
             },
         )
         assert response.status_code == 403
@@ -459,16 +464,24 @@ def test_the_council_pages_refuse_other_methods_and_unknown_rounds(
     assert client.post(ROUND_URL, {"action": "nonsense"}).status_code == 400
 
 
-def test_the_council_menu_leads_to_the_latest_round_with_criteria(
-    appraised: Any, council_member: Any, leader: Any, appraiser: Any
+def test_the_council_menu_lists_the_rounds_with_criteria_and_what_waits_in_each(
+    appraised: Any, council_member: Any, leader: Any, appraiser: Any, chair: Any
 ) -> None:
     Round.objects.create(year=2099)  # no criteria set yet: not the council's round
     client = client_for(council_member)
     home = client.get(reverse("home"))
     assert reverse("council_home") in home.content.decode()
     response = client.get(reverse("council_home"))
-    assert response.status_code == 302
-    assert response["Location"] == ROUND_URL
+    assert response.status_code == 200
+    assert [e.round.year for e in response.context["entries"]] == [2016]
+    assert response.context["entries"][0].waits_for_council
+    assert ROUND_URL in response.content.decode()
+    assert "2099" not in response.content.decode()
+    # The chair's button says what he does there.
+    assert (
+        "Xem xét và phê duyệt 2016"
+        in client_for(chair).get(reverse("council_home")).content.decode()
+    )
     assert reverse("council_home") not in client_for(leader).get(reverse("home")).content.decode()
     assert client_for(leader).get(reverse("council_home")).status_code == 403
     assert client_for(appraiser).get(reverse("council_home")).status_code == 403
@@ -511,13 +524,8 @@ def test_the_round_page_runs_the_same_queries_for_5_and_30_units(
         before.append(len(queries))
         if how_many == 5:
             print("\n".join(q["sql"][:110] for q in queries.captured_queries))
-        approval = {
-            "action": "approve",
-            "number": f"{year}/QĐ",
-            "date": "01/03/2017",
-            "signer": "A",
-        }
-        response = client.post(url, approval)
+        approval = {"number": f"{year}/QĐ", "date": "01/03/2017", "signer": "A", **CONFIRMED}
+        response = client.post(reverse("council_approve", args=[year]), approval)
         assert response.status_code == 302, [str(m) for m in response.context["messages"]]
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
