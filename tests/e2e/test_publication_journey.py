@@ -31,23 +31,38 @@ def test_the_chair_approves_and_publishes_and_the_public_reads_it(
     assert page.request.get(f"{base}/cong-khai/2015/ket-qua.json").status == 404
 
     log_in(page, base, "chutich")
-    page.get_by_role("link", name="Hội đồng").click()
-    expect(page).to_have_url(re.compile(r"/hoi-dong/\d{4}/"))
-    page.goto(f"{base}/hoi-dong/2015/")
+    # From his home page, by clicking only: the round that waits for him.
+    todo = page.get_by_test_id("todo")
+    expect(todo).to_contain_text("Kết quả năm 2015 đang chờ anh/chị phê duyệt")
+    screenshot("30-chair-home")
+    todo.get_by_role("link", name="Xem xét và phê duyệt").click()
+    expect(page).to_have_url(f"{base}/hoi-dong/2015/")
     expect(page.get_by_text("Tạm tính").first).to_be_visible()
     screenshot("30-council-provisional")
+    page.get_by_role("link", name="Phê duyệt kết quả…").click()
+    expect(page.get_by_test_id("consequences")).to_contain_text("phiên bản 1")
     page.get_by_label("Số quyết định").fill("312/QĐ-UBND")
     page.get_by_label("Ngày quyết định").fill("15/03/2016")
     page.get_by_label("Người ký").fill("Huỳnh Văn Lộc")
+    screenshot("30-council-approval-page")
     page.get_by_role("button", name="Phê duyệt kết quả").click()
     expect(page.get_by_role("status")).to_contain_text("phê duyệt")
+    # Publication asks first, with the numbers, then acts.
+    page.get_by_role("button", name="Công bố kết quả").click()
+    expect(page.get_by_test_id("consequences")).to_contain_text("30 đơn vị")
+    screenshot("31-council-publish-confirmation")
     page.get_by_role("button", name="Công bố kết quả").click()
     expect(page.get_by_role("status")).to_contain_text("công bố")
     screenshot("31-council-published")
+    page.get_by_role("link", name="Trang chủ").first.click()
+    expect(page.get_by_test_id("todo")).to_contain_text("Hiện không có việc nào")
     page.get_by_role("button", name="Đăng xuất").click()
 
     # Anyone, without logging in.
-    page.goto(f"{base}/cong-khai/2015/")
+    page.goto(f"{base}/")  # the login page: the published results are one click away
+    page.get_by_role("link", name="Kết quả đã công bố").first.click()
+    page.get_by_role("link", name=re.compile("2015")).first.click()
+    expect(page).to_have_url(f"{base}/cong-khai/2015/")
     expect(page.get_by_role("heading", name=re.compile("Sở, ban, ngành")).first).to_be_visible()
     expect(page.get_by_text(re.compile("Tốt|Khá|Trung bình")).first).to_be_visible()
     expect(page.locator("svg[role=img]").first).to_be_visible()
