@@ -4,7 +4,6 @@ from django.urls import include, path
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path(
         "dang-nhap/",
         auth_views.LoginView.as_view(
@@ -32,4 +31,10 @@ urlpatterns = [
     path("don-vi/<int:year>/<str:unit>/thoi-han/", views.unit_deadline, name="unit_deadline"),
     path("don-vi/<int:year>/<str:unit>/tai-lieu/", include("assessments.evidence_urls")),
     path("don-vi/<int:year>/<str:unit>/bang-tinh/", include("assessments.workbook_urls")),
+    path("don-vi/<int:year>/<str:unit>/linh-vuc/", include("assessments.field_urls")),
+    path(
+        "don-vi/<int:year>/<str:unit>/muc/<str:code>/lich-su/",
+        views.item_history_view,
+        name="item_history",
+    ),
 ]

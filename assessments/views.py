@@ -12,11 +12,11 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, evidence, results, scoring, services
+from . import access, confirm, evidence, results, scoring, services
 from .downloads import xlsx_response
 from .exports import criteria_workbook
 from .forms import (
@@ -36,14 +36,13 @@ from .importers import (
     validate_criteria,
 )
 from .models import (
+    AssessmentState,
     Assignment,
     CriterionNode,
     Event,
     EventAction,
     ItemScore,
     Method,
-    Round,
-    Unit,
     UnitAssessment,
     UnitRole,
 )
@@ -54,9 +53,13 @@ from .workspace import (
     FILTER_NA,
     FILTER_NO_EVIDENCE,
     FILTERS,
+    Submission,
+    Workspace,
+    entry_from,
     filter_sections,
     load_workspace,
-    round_roll,
+    matching_codes,
+    version_from,
 )
 
 IMPORT_SALT = "assessments.criteria-import"
@@ -66,40 +69,6 @@ APPRAISAL_ACTIONS = [
     EventAction.REAPPRAISED,
 ]
 IMPORT_MAX_AGE = 60 * 60  # a preview is valid for an hour
-
-
-@login_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    roles = get_roles(request.user)
-    rounds = list(Round.objects.all()) if roles.has_any else []
-    now = timezone.now()
-    open_round = next(
-        (
-            r
-            for r in rounds
-            if r.is_open_to_units(now)
-            and r.self_assessment_deadline
-            and r.self_assessment_deadline > now
-        ),
-        None,
-    )
-    unit_states: list[tuple[Unit, UnitAssessment | None]] = []
-    if roles.is_secretariat_lead and open_round is not None:
-        unit_states = round_roll(open_round)
-    return render(
-        request,
-        "assessments/home.html",
-        {
-            "rounds": rounds,
-            "open_round": open_round,
-            "unit_states": unit_states,
-            "criteria_sets": list(access.visible_criteria_sets(request.user))
-            if roles.has_any
-            else [],
-            "now": now,
-        },
-    )
 
 
 @login_required
@@ -380,15 +349,71 @@ def workspace_url(assessment: UnitAssessment) -> str:
     return reverse("unit_workspace", args=[assessment.round.year, assessment.unit.code])
 
 
+def workspace_filter(request: HttpRequest) -> str:
+    """The workspace filter in the query string ("loc"), carried to the item pages."""
+    filter_ = request.GET.get("loc", "")
+    return filter_ if filter_ in FILTERS else ""
+
+
+@dataclass
+class UnitReading:
+    """What the unit reads of its appraisal (§6: once round 1 is finished): the ledger's
+    result beside its own totals, and the rank once the round is published."""
+
+    result: results.UnitResult
+    self_totals: scoring.Totals
+    rank: int | None = None
+    group_size: int = 0
+    round2_pending: bool = False
+
+    @property
+    def bonus_difference(self) -> Decimal:
+        return self.result.bonus - self.self_totals.bonus
+
+    @property
+    def penalty_difference(self) -> Decimal:
+        return self.result.penalty - self.self_totals.penalty
+
+
+def unit_reading(
+    request: HttpRequest, assessment: UnitAssessment, workspace: Workspace
+) -> UnitReading | None:
+    if workspace.role is None or not access.results_visible_to(request.user, assessment):
+        return None
+    if not access.round2_visible_to(request.user, assessment) and (
+        assessment.state == AssessmentState.EXPLAINED
+    ):
+        # Round 2 is being typed: its scores reach the unit once it is finished (§6), and
+        # the ledger has no round-1-only total, so the unit waits for the finished round.
+        return UnitReading(
+            result=results.unit_result(assessment, items=workspace.items()),
+            self_totals=workspace.totals,
+            round2_pending=True,
+        )
+    reading = UnitReading(
+        result=results.unit_result(assessment, items=workspace.items()),
+        self_totals=workspace.totals,
+    )
+    if assessment.state == AssessmentState.PUBLISHED:
+        # The published rank is the approved snapshot's, which the ledger froze (§5.3);
+        # the same computation gives it back (a correction re-runs it, §5.4).
+        computed = results.compute(assessment.round, provisional=False)
+        for group in computed.groups:
+            for unit in group.units:
+                if unit.code == assessment.unit.code:
+                    reading.rank, reading.group_size = unit.rank, len(group.units)
+    return reading
+
+
 @login_required
 @require_GET
 def unit_workspace(request: HttpRequest, year: int, unit: str) -> HttpResponse:
-    """The focal officer's home for weeks: the tree, progress, totals, filters, time left."""
+    """The focal officer's home for weeks: the tree, progress, totals, filters, time left;
+    once round 1 is finished, the appraised result beside the unit's own scores."""
     assessment = access.get_assessment_for_user(request.user, year, unit)
     role = access.unit_role(request.user, assessment)
     workspace = load_workspace(assessment, cast(User, request.user), role)
-    filter_ = request.GET.get("loc", "")
-    filter_ = filter_ if filter_ in FILTERS else ""
+    filter_ = workspace_filter(request)
     query = request.GET.get("q", "").strip()[:100]
     return render(
         request,
@@ -403,14 +428,34 @@ def unit_workspace(request: HttpRequest, year: int, unit: str) -> HttpResponse:
             "is_open": assessment.is_open(),
             "results_visible": role is not None
             and access.results_visible_to(request.user, assessment),
-            "filters": [
-                (FILTER_MISSING, _("Not scored yet")),
-                (FILTER_NO_EVIDENCE, _("Missing evidence")),
-                (FILTER_MINE, _("Assigned to me")),
-                (FILTER_NA, _("Not applicable")),
-            ],
+            "reading": unit_reading(request, assessment, workspace),
+            "filters": workspace_filters(),
         },
     )
+
+
+def item_history(request: HttpRequest, assessment: UnitAssessment, criterion: Any) -> list[Event]:
+    """The item's history as this user may read it (the unit sees the appraisal only once
+    round 1 is finished, round 2 once it is finished, §6)."""
+    history = Event.objects.filter(
+        unit_id=assessment.unit_id, round_id=assessment.round_id, criterion=criterion
+    )
+    if not access.results_visible_to(request.user, assessment):
+        history = history.exclude(action__in=APPRAISAL_ACTIONS)
+    elif not access.round2_visible_to(request.user, assessment):
+        history = history.exclude(action=EventAction.REAPPRAISED)
+    return list(history.select_related("actor").order_by("-created_at", "-pk")[:50])
+
+
+def neighbours(codes: list[str], matching: set[str], code: str) -> tuple[str | None, str | None]:
+    """The previous and next leaf among ``matching`` around ``code`` (in the set's order);
+    the next one wraps around to the first match before, so "next unscored" finds every
+    item that is left."""
+    index = codes.index(code) if code in codes else -1
+    before = [c for c in codes[: max(index, 0)] if c in matching]
+    after = [c for c in codes[index + 1 :] if c in matching]
+    following = after[0] if after else (before[0] if before else None)
+    return (before[-1] if before else None), following
 
 
 def item_context(
@@ -429,21 +474,20 @@ def item_context(
     editable = editable and criterion.method != scoring.SURVEY and assessment.is_open()
     links = evidence.links_of(item)
     library = evidence.library_of(assessment)
-    leaves = list(
-        assessment.criteria_set.criteria.exclude(method__in=sorted(scoring.BRANCH_METHODS))
-        .order_by("position")
-        .values_list("code", flat=True)
-    )
-    index = leaves.index(criterion.code)
-    history = Event.objects.filter(
-        unit_id=assessment.unit_id, round_id=assessment.round_id, criterion=criterion
-    )
-    if not access.results_visible_to(request.user, assessment):
-        # The unit sees its appraisal only once round 1 is finished (§6).
-        history = history.exclude(action__in=APPRAISAL_ACTIONS)
-    elif not access.round2_visible_to(request.user, assessment):
-        history = history.exclude(action=EventAction.REAPPRAISED)
-    history = history.select_related("actor").order_by("-created_at", "-pk")[:50]
+    filter_ = workspace_filter(request)
+    if filter_:
+        # The workspace's filter ("Chưa chấm" …) goes on from item to item.
+        workspace = load_workspace(assessment, cast(User, request.user), role)
+        leaves = [row.criterion.code for row in workspace.leaf_rows()]
+        matching = set(matching_codes(workspace, filter_, request.user.pk))
+    else:
+        leaves = list(
+            assessment.criteria_set.criteria.exclude(method__in=sorted(scoring.BRANCH_METHODS))
+            .order_by("position")
+            .values_list("code", flat=True)
+        )
+        matching = set(leaves)
+    previous_code, next_code = neighbours(leaves, matching, criterion.code)
     return {
         "assessment": assessment,
         "item": item,
@@ -454,20 +498,23 @@ def item_context(
         "can_edit": editable,
         "links": links,
         "library": library,
-        "history": history,
-        "previous_code": leaves[index - 1] if index > 0 else None,
-        "next_code": leaves[index + 1] if index + 1 < len(leaves) else None,
+        "history": item_history(request, assessment, criterion),
+        "previous_code": previous_code,
+        "next_code": next_code,
+        "field_code": criterion.code.split(".")[0],
+        "filter": filter_,
+        "filter_query": f"?loc={filter_}" if filter_ else "",
+        "filter_label": dict(workspace_filters()).get(filter_, ""),
     }
 
 
-def entry_from(post: Any) -> services.ItemInput:
-    return services.ItemInput(
-        value=post.get("value", "")[:200],
-        not_applicable=post.get("not_applicable") == "on",
-        na_reason=post.get("na_reason", "")[:2000],
-        note=post.get("note", "")[:2000],
-        no_evidence_reason=post.get("no_evidence_reason", "")[:2000],
-    )
+def workspace_filters() -> list[tuple[str, str]]:
+    return [
+        (FILTER_MISSING, _("Not scored yet")),
+        (FILTER_NO_EVIDENCE, _("Missing evidence")),
+        (FILTER_MINE, _("Assigned to me")),
+        (FILTER_NA, _("Not applicable")),
+    ]
 
 
 @login_required
@@ -487,10 +534,7 @@ def item_edit(request: HttpRequest, year: int, unit: str, code: str) -> HttpResp
 
     item = access.get_item_for_edit(request.user, assessment, code)
     entry = entry_from(request.POST)
-    try:
-        expected = int(request.POST.get("version", ""))
-    except ValueError:
-        expected = -1
+    expected = version_from(request.POST)
     status = 200
     error = conflict = None
     try:
@@ -518,12 +562,30 @@ def item_edit(request: HttpRequest, year: int, unit: str, code: str) -> HttpResp
             "saved": saved,
         }
     )
+    # htmx swaps the editor and, out of band, the history (the save is its newest line).
     template = (
-        "assessments/item.html#editor"
+        "assessments/item.html#saved"
         if getattr(request, "htmx", False)
         else "assessments/item.html"
     )
     return render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def item_history_view(request: HttpRequest, year: int, unit: str, code: str) -> HttpResponse:
+    """The item's history panel alone: the item page reloads it after linking evidence."""
+    assessment = access.get_assessment_for_user(request.user, year, unit)
+    item = access.get_item_for_user(request.user, assessment, code)
+    return render(
+        request,
+        "assessments/item.html#history",
+        {
+            "assessment": assessment,
+            "criterion": item.criterion,
+            "history": item_history(request, assessment, item.criterion),
+        },
+    )
 
 
 @login_required
@@ -598,16 +660,55 @@ def assignments(request: HttpRequest, year: int, unit: str) -> HttpResponse:
     )
 
 
+def submit_confirmation(
+    assessment: UnitAssessment, workspace: Workspace, submission: Submission
+) -> confirm.Confirmation:
+    """What submitting means, in numbers (DESIGN §11): it is the unit's signature."""
+    totals = workspace.totals
+    year, code = assessment.round.year, assessment.unit.code
+    return confirm.Confirmation(
+        title=_("Submit the self-assessment of %(unit)s?") % {"unit": assessment.unit.name},
+        consequences=[
+            _(
+                "Submit %(count)s items, %(missing)s without evidence (explained); once submitted the unit cannot change them."
+            )
+            % {"count": submission.items, "missing": submission.explained},
+            _("Self-assessment total %(total)s / %(max)s, index %(index)s.")
+            % {
+                "total": scoring.format_points(totals.total),
+                "max": scoring.format_points(totals.applicable_max),
+                "index": scoring.format_points(totals.index),
+            },
+            _("The secretariat is told at once and the appraisal can start."),
+        ],
+        button=_("Submit"),
+        cancel_url=reverse("sign_off", args=[year, code]),
+        items=[
+            (
+                f"{row.criterion.code} {row.criterion.title} — {row.item.no_evidence_reason}",
+                reverse("item_edit", args=[year, code, row.criterion.code]),
+            )
+            for row in submission.without_evidence
+            if row.item
+        ],
+        items_heading=_("Items submitted without an evidence document, with the explanation"),
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def sign_off(request: HttpRequest, year: int, unit: str) -> HttpResponse:
-    """The leader's summary and the submission; the focal officer sends it to the leader."""
+    """The leader's summary and the submission; the focal officer sends it to the leader.
+
+    The leader sees what stops the submission before pressing "Nộp"; submitting asks for
+    confirmation with the numbers (``assessments.confirm``), and the typed difficulties and
+    recommendations go through the confirmation and through a refusal.
+    """
     assessment = access.get_assessment_for_user(request.user, year, unit)
     role = access.require_unit_role(
         request.user, assessment, UnitRole.LEADER, UnitRole.FOCAL, UnitRole.CONTRIBUTOR
     )
     status = 200
-    problems: list[Any] = []
     form = SignOffForm(request.POST or None, instance=assessment)
     if request.method == "POST":
         action = request.POST.get("action")
@@ -617,30 +718,67 @@ def sign_off(request: HttpRequest, year: int, unit: str) -> HttpResponse:
                 services.send_to_leader(assessment, by=cast(User, request.user))
                 messages.success(request, _("Sent to the leader, who has been notified by e-mail."))
                 return redirect("sign_off", year=year, unit=unit)
-            if action == "submit":
-                access.require_unit_role(request.user, assessment, UnitRole.LEADER)
-                if form.is_valid():
-                    services.submit_assessment(
-                        assessment,
-                        by=cast(User, request.user),
-                        difficulties=form.cleaned_data["difficulties"],
-                        recommendations=form.cleaned_data["recommendations"],
-                    )
-                    messages.success(
-                        request, _("The self-assessment has been submitted to the secretariat.")
-                    )
-                    return redirect("unit_workspace", year=year, unit=unit)
-            else:
+            if action != "submit":
                 return HttpResponse(status=400)
+            access.require_unit_role(request.user, assessment, UnitRole.LEADER)
+            if form.is_valid():
+                if not confirm.confirmed(request):
+                    return ask_before_submitting(request, assessment, role, form)
+                services.submit_assessment(
+                    assessment,
+                    by=cast(User, request.user),
+                    difficulties=form.cleaned_data["difficulties"],
+                    recommendations=form.cleaned_data["recommendations"],
+                )
+                messages.success(
+                    request, _("The self-assessment has been submitted to the secretariat.")
+                )
+                return redirect("unit_workspace", year=year, unit=unit)
+            status = 422
         except services.SubmissionRefused as refused:
             messages.error(request, refused.message)
-            problems, status = refused.problems, 422
+            status = 422
         except services.ServiceError as refused:
             messages.error(request, refused.message)
             status = 422
         assessment.refresh_from_db()
+    return render_sign_off(request, assessment, role, form, status=status)
+
+
+def ask_before_submitting(
+    request: HttpRequest, assessment: UnitAssessment, role: str, form: SignOffForm
+) -> HttpResponse:
+    """The first "Nộp" changes nothing: the page again with what stops the submission (the
+    typed text kept in the form), or the confirmation with the numbers."""
     workspace = load_workspace(assessment, cast(User, request.user), role)
-    without_evidence = workspace.without_evidence()
+    submission = workspace.submission()
+    if submission.problems or not assessment.is_open():
+        messages.error(
+            request,
+            ngettext(
+                "The self-assessment cannot be submitted yet: %(count)s item needs attention.",
+                "The self-assessment cannot be submitted yet: %(count)s items need attention.",
+                len(submission.problems),
+            )
+            % {"count": len(submission.problems)}
+            if submission.problems
+            else _("The self-assessment is closed for changes; it cannot be submitted."),
+        )
+        return render_sign_off(request, assessment, role, form, status=422, workspace=workspace)
+    return confirm.ask(request, submit_confirmation(assessment, workspace, submission))
+
+
+def render_sign_off(
+    request: HttpRequest,
+    assessment: UnitAssessment,
+    role: str,
+    form: SignOffForm,
+    *,
+    status: int = 200,
+    workspace: Workspace | None = None,
+) -> HttpResponse:
+    workspace = workspace or load_workspace(assessment, cast(User, request.user), role)
+    submission = workspace.submission()
     return render(
         request,
         "assessments/sign_off.html",
@@ -649,8 +787,9 @@ def sign_off(request: HttpRequest, year: int, unit: str) -> HttpResponse:
             "workspace": workspace,
             "role": role,
             "form": form,
-            "problems": problems,
-            "without_evidence": without_evidence,
+            "problems": submission.problems if assessment.is_open() else [],
+            "submission": submission,
+            "without_evidence": submission.without_evidence,
             "is_open": assessment.is_open(),
         },
         status=status,

@@ -121,6 +121,41 @@ class Workspace:
     def percent_done(self) -> int:
         return round(100 * self.scored / self.applicable) if self.applicable else 100
 
+    def leaf_rows(self) -> list[Row]:
+        """Every leaf row with its item, in the order of the criteria set."""
+        return [
+            row
+            for section in self.sections
+            for row in [section.head, *section.rows]
+            if row.is_leaf and row.item is not None
+        ]
+
+    def items(self) -> list[ItemScore]:
+        """The unit's items with their criteria loaded (for the submission checks and the
+        results ledger, without querying them again)."""
+        return [row.item for row in self.leaf_rows() if row.item is not None]
+
+    def evidence_counts(self) -> dict[int, int]:
+        """item id → number of linked documents, as loaded."""
+        return {row.item.pk: row.evidence_count for row in self.leaf_rows() if row.item}
+
+    def section(self, code: str) -> Section | None:
+        """The section of one field (a top-level criterion), or ``None``."""
+        return next((s for s in self.sections if s.head.criterion.code == code), None)
+
+    def submission(self) -> Submission:
+        """What the leader would submit, and what stops it (§5.2, §7)."""
+        items = self.items()
+        problems = services.submission_problems(items, self.evidence_counts())
+        self_assessed = [
+            row for row in self.leaf_rows() if not row.is_survey and row.item is not None
+        ]
+        return Submission(
+            problems=problems,
+            items=len(self_assessed),
+            without_evidence=self.without_evidence(),
+        )
+
     def without_evidence(self) -> list[Row]:
         """Scored leaves that require evidence and have no document linked (the sign-off page
         and the self-assessment report list them with the unit's explanation)."""
@@ -134,6 +169,87 @@ class Workspace:
             and row.item.has_points
             and not row.evidence_count
         ]
+
+
+@dataclass
+class Submission:
+    """The numbers of the sign-off page and of the confirmation before "Nộp"."""
+
+    problems: list[tuple[Any, str]]
+    items: int  # self-assessed leaves (survey leaves are scored by the secretariat)
+    without_evidence: list[Row]
+
+    @property
+    def explained(self) -> int:
+        """Scored items without a document whose explanation is written (§7)."""
+        return sum(1 for row in self.without_evidence if row.item and row.item.no_evidence_reason)
+
+
+@dataclass
+class FieldTable:
+    """One field of the workspace as a table of its leaves (the fast self-assessment page)."""
+
+    section: Section
+    rows: list[Row]  # the leaves the user sees, with the groups above them for context
+    leaves: list[Row]  # the leaves only, in order (the keyboard walks these)
+
+    def next_after(self, code: str) -> Row | None:
+        """The next leaf the user may edit after ``code`` (Enter moves there)."""
+        codes = [row.criterion.code for row in self.leaves]
+        if code not in codes:
+            return None
+        return next((row for row in self.leaves[codes.index(code) + 1 :] if row.editable), None)
+
+
+def field_table(workspace: Workspace, code: str) -> FieldTable | None:
+    """The table of field ``code``; a contributor sees only the items assigned to them
+    (§6: "edit assigned"), the others every leaf of the field."""
+    section = workspace.section(code)
+    if section is None:
+        return None
+    everything = [section.head, *section.rows]
+    contributor = workspace.role == UnitRole.CONTRIBUTOR
+    leaves = [
+        row for row in everything if row.is_leaf and row.item and (row.mine or not contributor)
+    ]
+    wanted = {row.criterion.code for row in leaves}
+    prefixes = {".".join(c.split(".")[:n]) for c in wanted for n in range(1, c.count(".") + 1)}
+    rows = [
+        row
+        for row in section.rows
+        if row.criterion.code in wanted or (not row.is_leaf and row.criterion.code in prefixes)
+    ]
+    if section.head.is_leaf and section.head.criterion.code in wanted:
+        rows.insert(0, section.head)
+    return FieldTable(section=section, rows=rows, leaves=leaves)
+
+
+def matching_codes(workspace: Workspace, filter_: str, user_id: int | None) -> list[str]:
+    """The leaves that match a workspace filter, in order (the item page's next/previous
+    keep the filter the user chose)."""
+    return [
+        row.criterion.code for row in workspace.leaf_rows() if row.matches(filter_, "", user_id)
+    ]
+
+
+def entry_from(data: Any) -> services.ItemInput:
+    """What the item page or a row of the field table sends for one item, cut to the
+    columns' lengths (``services.evaluate`` decides what is valid)."""
+    return services.ItemInput(
+        value=data.get("value", "")[:200],
+        not_applicable=data.get("not_applicable") == "on",
+        na_reason=data.get("na_reason", "")[:2000],
+        note=data.get("note", "")[:2000],
+        no_evidence_reason=data.get("no_evidence_reason", "")[:2000],
+    )
+
+
+def version_from(data: Any) -> int:
+    """The item version the user loaded (-1 when missing or garbled: always a conflict)."""
+    try:
+        return int(data.get("version", ""))
+    except ValueError:
+        return -1
 
 
 def load_workspace(assessment: UnitAssessment, user: User, role: str | None) -> Workspace:
@@ -162,6 +278,10 @@ def load_workspace(assessment: UnitAssessment, user: User, role: str | None) -> 
             row.assignee = owner.assignee if owner else None
             if node.criterion.is_leaf:
                 row.item = items.get(node.criterion.pk)
+                if row.item is not None:
+                    # The loaded criterion stands in for the foreign key (no query per item
+                    # when the submission checks or the ledger read ``item.criterion``).
+                    row.item.criterion = node.criterion
                 row.evidence_count = evidence.get(row.item.pk, 0) if row.item else 0
                 row.mine = is_assigned(code, my_codes)
                 row.editable = not row.is_survey and (

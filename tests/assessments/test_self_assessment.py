@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
+from assessments.confirm import CONFIRM_FIELD
 from assessments.models import (
     AssessmentState,
     Assignment,
@@ -276,11 +277,12 @@ def test_the_leader_submits_once_everything_is_scored_and_the_secretariat_is_tol
     )
     assert response.status_code == 422
     assert "1.1.1" in response.content.decode()  # every failing item is listed
-    assert UnitAssessment.objects.get(pk=assessment.pk).difficulties == "Thiếu nhân lực"  # kept
+    assert "Thiếu nhân lực" in response.content.decode()  # the typed text comes back
     fill_all(assessment, leader)
     one = item(assessment, "1.1.1")
     services.save_item(one, services.ItemInput(value="có"), by=leader, expected_version=one.version)
-    response = client.post(url, {"action": "submit", "difficulties": "", "recommendations": ""})
+    confirmed = {"action": "submit", "difficulties": "", "recommendations": "", CONFIRM_FIELD: "1"}
+    response = client.post(url, confirmed)
     assert (
         response.status_code == 422 and "không có tài liệu kiểm chứng" in response.content.decode()
     )
@@ -293,7 +295,13 @@ def test_the_leader_submits_once_everything_is_scored_and_the_secretariat_is_tol
     )
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            url, {"action": "submit", "difficulties": "", "recommendations": "Tập huấn"}
+            url,
+            {
+                "action": "submit",
+                "difficulties": "",
+                "recommendations": "Tập huấn",
+                CONFIRM_FIELD: "1",
+            },
         )
     assert response.status_code == 302
     submitted = UnitAssessment.objects.get(pk=assessment.pk)

@@ -105,6 +105,12 @@ def test_the_focal_officer_fills_items_links_evidence_and_the_leader_submits(
     page.get_by_label("Kiến nghị, đề xuất").fill("Đề nghị tập huấn về tài liệu kiểm chứng.")
     screenshot("14-sign-off-leader")
     page.get_by_role("button", name="Nộp kết quả tự đánh giá").click()
+    # The confirmation states the numbers; nothing is submitted before the second click.
+    expect(page.get_by_test_id("consequences")).to_contain_text("sau khi nộp đơn vị không thể sửa")
+    expect(page.get_by_test_id("consequences")).to_contain_text(re.compile(r"Nộp \d+ tiêu chí"))
+    screenshot("14b-sign-off-confirm")
+    assert UnitAssessment.objects.get(round__year=2016, unit__code="STP").state == "draft"
+    page.get_by_role("button", name="Nộp", exact=True).click()
     expect(page.get_by_text("Đã nộp kết quả tự đánh giá")).to_be_visible()
     expect(page.get_by_test_id("state")).to_contain_text("Đã nộp")
     screenshot("15-workspace-submitted")
