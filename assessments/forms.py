@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
-from . import scoring
+from . import scoring, widgets
 from .models import Criterion, Round, UnitAssessment, UnitGroup, UnitRole
 
 MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
@@ -27,7 +27,7 @@ class CriteriaUploadForm(forms.Form):
     )
     file = forms.FileField(
         label=_("Criteria workbook (.xlsx or .csv)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        widget=widgets.FileInput(attrs={"accept": ".xlsx,.csv"}),
     )
     replace = forms.BooleanField(
         label=_("Replace the existing criteria of this group (only before the round opens)"),
@@ -62,9 +62,7 @@ class AssignmentForm(forms.Form):
         label=_("Field or criterion"), queryset=Criterion.objects.none()
     )
     assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.none())
-    due_date = forms.DateField(
-        label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = widgets.DateField(label=_("Due date"), required=False)
 
     def __init__(self, *args: Any, assessment: UnitAssessment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,10 +94,9 @@ class SignOffForm(forms.ModelForm):
 
 
 class ExtensionForm(forms.Form):
-    until = forms.DateTimeField(
-        label=_("New deadline"),
-        input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}),
+    # dd/mm/yyyy [hh:mm]; the ISO form is what a native datetime-local input still posts.
+    until = widgets.DeadlineField(
+        label=_("New deadline"), input_formats=["%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M"]
     )
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"})
@@ -110,3 +107,4 @@ class ReturnForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"})
     )
+

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's own widget templates, for the project's form renderer (FORM_RENDERER below).
+    "django.forms",
     "django_htmx",
     "template_partials",
     "import_export",
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "assessments",
     "councils",
     "reporting",
+    "home",
     "demo",
 ]
 
@@ -92,6 +95,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Every form marks a refused field (aria-invalid, aria-describedby, is-invalid) and finds the
+# portal's widget templates (templates/includes/widgets/): cchc_portal/forms.py.
+FORM_RENDERER = "cchc_portal.forms.FormRenderer"
 
 WSGI_APPLICATION = "cchc_portal.wsgi.application"
 
@@ -182,6 +189,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# A form refused by the CSRF check (an expired session) gets a Vietnamese page, not Django's.
+CSRF_FAILURE_VIEW = "cchc_portal.views.csrf_failure"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from assessments import widgets
+
 SMALL = {"class": "form-control form-control-sm"}
 
 
@@ -14,14 +16,10 @@ class ApprovalForm(forms.Form):
     number = forms.CharField(
         label=_("Decision number"), max_length=100, widget=forms.TextInput(attrs=SMALL)
     )
-    date = forms.DateField(
+    date = widgets.DateField(
         label=_("Decision date"),
-        input_formats=["%d/%m/%Y"],
         error_messages={"invalid": _("Enter the date as dd/mm/yyyy, for example 28/02/2016.")},
-        widget=forms.DateInput(
-            format="%d/%m/%Y",
-            attrs={**SMALL, "placeholder": _("dd/mm/yyyy"), "inputmode": "numeric"},
-        ),
+        widget=widgets.DateInput(attrs=SMALL),
     )
     signer = forms.CharField(
         label=_("Signed by"), max_length=200, widget=forms.TextInput(attrs=SMALL)
@@ -29,7 +27,7 @@ class ApprovalForm(forms.Form):
     signed_pdf = forms.FileField(
         label=_("Signed decision (PDF, optional)"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={**SMALL, "accept": "application/pdf,.pdf"}),
+        widget=widgets.FileInput(attrs={**SMALL, "accept": "application/pdf,.pdf"}),
     )
 
 
