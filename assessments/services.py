@@ -4,6 +4,8 @@ writes rounds, criteria sets or units."""
 from __future__ import annotations
 
 import datetime
+import logging
+import smtplib
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -41,6 +43,8 @@ from .models import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
 
 # Names for the usual group codes; a new code gets its code as a name until someone edits it.
 GROUP_NAMES = {
@@ -549,7 +553,9 @@ def save_item(item: ItemScore, entry: ItemInput, *, by: User, expected_version: 
 
 def notify(recipients: Sequence[User], subject: str, body: str, *, url: str = "") -> None:
     """Tell people in the in-app inbox and by e-mail once the transaction commits (nobody is
-    told about a rolled-back change)."""
+    told about a rolled-back change). One message per address, so that no recipient sees the
+    others (issue 10); a failing mail server is logged and never fails the user's action —
+    the inbox row stays."""
     people = {user.pk: user for user in recipients}
     Notification.objects.bulk_create(
         Notification(user=user, subject=subject[:300], body=body, url=url)
@@ -559,7 +565,17 @@ def notify(recipients: Sequence[User], subject: str, body: str, *, url: str = ""
     if not addresses:
         return
     text = f"{body}\n\n{settings.PORTAL_URL.rstrip('/')}{url}" if url else body
-    transaction.on_commit(lambda: send_mail(subject, text, None, addresses, fail_silently=False))
+    transaction.on_commit(lambda: _send_one_each(subject, text, addresses))
+
+
+def _send_one_each(subject: str, text: str, addresses: Sequence[str]) -> None:
+    """One e-mail per address over one connection; errors are logged, not raised."""
+    try:
+        connection = get_connection(fail_silently=False)
+        messages = [EmailMessage(subject, text, None, [address]) for address in addresses]
+        connection.send_messages(messages)
+    except (smtplib.SMTPException, OSError):
+        logger.exception("Sending %s notification e-mail(s) failed: %s", len(addresses), subject)
 
 
 def unit_members(unit: Unit, *roles: str) -> list[User]:

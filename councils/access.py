@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
 from assessments.models import CriteriaSet, Criterion, ItemScore, UnitAssessment
@@ -15,6 +19,83 @@ from .models import AppraiserAssignment
 def field_code(code: str) -> str:
     """The top-level field of a criterion code ("3.2.1" → "3")."""
     return code.split(".", 1)[0]
+
+
+def code_q(code: str, prefix: str = "") -> Q:
+    """The criteria of field ``code``: the field itself and everything under it."""
+    return Q(**{f"{prefix}code": code}) | Q(**{f"{prefix}code__startswith": f"{code}."})
+
+
+@dataclass(frozen=True)
+class AppraisalScope:
+    """What a user works through on the appraisal pages: the fields of their own
+    assignments (each for every unit of its group, or for some units), and for the
+    secretariat lead every unit and every field to read (``everything``)."""
+
+    everything: bool = False
+    # criteria set id -> field code -> unit ids (empty: every unit of the group)
+    assigned: Mapping[int, Mapping[str, frozenset[int]]] = field(default_factory=dict)
+
+    def own_fields(self, criteria_set_id: int, unit_id: int) -> set[str]:
+        """The fields of one unit that the user appraises."""
+        return {
+            code
+            for code, units in self.assigned.get(criteria_set_id, {}).items()
+            if not units or unit_id in units
+        }
+
+    def shown_fields(self, criteria_set_id: int, unit_id: int) -> set[str] | None:
+        """The fields of one unit the appraisal pages show the user (``None``: all)."""
+        return None if self.everything else self.own_fields(criteria_set_id, unit_id)
+
+    def assessments_q(self) -> Q:
+        """The unit assessments in scope, as a filter on ``UnitAssessment``."""
+        if self.everything:
+            return Q()
+        covered = Q(pk__in=[])
+        for set_id, fields in self.assigned.items():
+            units = set().union(*fields.values())
+            if any(not u for u in fields.values()):
+                covered |= Q(criteria_set_id=set_id)
+            else:
+                covered |= Q(criteria_set_id=set_id, unit_id__in=sorted(units))
+        return covered
+
+    def items_q(self) -> Q:
+        """The items in scope, as a filter on ``ItemScore``."""
+        if self.everything:
+            return Q()
+        covered = Q(pk__in=[])
+        for set_id, fields in self.assigned.items():
+            for code, units in fields.items():
+                one = Q(assessment__criteria_set_id=set_id) & code_q(code, "criterion__")
+                if units:
+                    one &= Q(assessment__unit_id__in=sorted(units))
+                covered |= one
+        return covered
+
+
+def appraisal_scope(
+    user: User | AnonymousUser, assignments: Iterable[AppraiserAssignment] | None = None
+) -> AppraisalScope:
+    """The user's :class:`AppraisalScope` (two queries, none for a user who is not an
+    appraiser). ``assignments``, if given, are rows already loaded with their field and
+    units (those of other appraisers are ignored)."""
+    roles = get_roles(user)
+    assigned: dict[int, dict[str, frozenset[int]]] = {}
+    if roles.is_appraiser:
+        if assignments is None:
+            assignments = AppraiserAssignment.objects.filter(appraiser_id=user.pk).select_related(
+                "field"
+            )
+            assignments = assignments.prefetch_related("units")
+        for assignment in assignments:
+            if assignment.appraiser_id != user.pk:
+                continue
+            assigned.setdefault(assignment.criteria_set_id, {})[assignment.field.code] = frozenset(
+                unit.pk for unit in assignment.units.all()
+            )
+    return AppraisalScope(everything=roles.is_secretariat_lead, assigned=assigned)
 
 
 def assigned_fields(user: User | AnonymousUser, assessment: UnitAssessment) -> set[str]:
@@ -96,7 +177,7 @@ def visible_assignments(user: User | AnonymousUser) -> list[AppraiserAssignment]
         raise PermissionDenied
     assignments = AppraiserAssignment.objects.select_related(
         "criteria_set__round", "criteria_set__group", "field", "appraiser"
-    )
+    ).prefetch_related("units")
     if not roles.is_secretariat_lead:
         assignments = assignments.filter(appraiser_id=user.pk)
     return list(

@@ -4,11 +4,14 @@ call these after the access checks and never query a unit's items themselves."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Prefetch, QuerySet, When
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.urls import reverse
 
 from assessments import results, scoring, states
 from assessments.models import (
@@ -19,10 +22,17 @@ from assessments.models import (
     ItemScore,
     UnitAssessment,
 )
-from assessments.services import evidence_counts_for
+from assessments.services import evidence_counts_for, lacks_evidence
 
-from .access import field_code
+from .access import AppraisalScope, code_q, field_code
 from .models import AppraiserAssignment, ExplanationRequest
+
+# Where an appraiser has work (§5.2): round 1 on a submitted unit, round 2 once it explained.
+ROUND1_STATES = states.APPRAISABLE
+ROUND2_STATES = frozenset({AssessmentState.EXPLAINED})
+WORK_STATES = ROUND1_STATES | ROUND2_STATES
+# The appraisal home lists this many units a page (§13: no page lists thousands of units).
+UNITS_PER_PAGE = 50
 
 
 @dataclass
@@ -50,6 +60,26 @@ class Line:
     @property
     def scores(self) -> results.ItemScores:
         return results.item_scores(self.item)
+
+    @property
+    def lacks_evidence(self) -> bool:
+        """§7's rule (the one of submission): red "no evidence" only where it applies."""
+        return lacks_evidence(self.item.criterion, self.item, len(self.links))
+
+    @property
+    def acceptable(self) -> bool:
+        """Bulk accept takes this line's self score (see :func:`acceptable`)."""
+        return self.can_appraise and not self.round2 and acceptable(self.item, len(self.links))
+
+
+def acceptable(item: ItemScore, evidence_count: int) -> bool:
+    """Whether "accept every self score that has evidence" takes this item: not appraised
+    yet, not a survey leaf, and either N/A or scored 0 (nothing to prove) or scored above 0
+    with at least one linked document. A score above 0 without a document, even with a
+    written reason, is left for a closer look."""
+    if item.is_appraised or item.criterion.method == scoring.SURVEY or not item.is_scored:
+        return False
+    return not item.has_points or evidence_count > 0
 
 
 def items_with_context() -> Any:
@@ -122,11 +152,22 @@ def lines_by_criterion(items: QuerySet[ItemScore], can: bool) -> list[tuple[Crit
     return [(criteria[cid], lines) for cid, lines in by_criterion.items()]
 
 
-def unit_lines(assessment: UnitAssessment, fields: set[str]) -> list[Line]:
-    """One unit, item by item; the lines of ``fields`` are the user's to appraise."""
+def unit_lines(
+    assessment: UnitAssessment,
+    fields: set[str],
+    shown: set[str] | None = None,
+    *,
+    only_flagged: bool = False,
+) -> list[Line]:
+    """One unit, item by item; the lines of ``fields`` are the user's to appraise. Only the
+    fields ``shown`` (``None``: every field), only the flagged items if ``only_flagged``."""
     items = (
         items_with_context().filter(assessment=assessment).exclude(criterion__method=scoring.SURVEY)
     )
+    if shown is not None:
+        items = items.filter(_fields_q(shown, "criterion__"))
+    if only_flagged:
+        items = items.filter(explanation_required=True)
     lines = [
         line_for(item, field_code(item.criterion.code) in fields)
         for item in items.order_by("criterion__position")
@@ -139,15 +180,342 @@ def unit_lines(assessment: UnitAssessment, fields: set[str]) -> list[Line]:
 def items_to_accept(
     assessment: UnitAssessment, fields: set[str]
 ) -> tuple[list[ItemScore], dict[int, int]]:
-    """The unit's items of ``fields`` and the number of documents linked to each (two
-    queries), for "accept every item with a self score and evidence"."""
+    """The unit's items of ``fields`` that bulk accept takes (:func:`acceptable`) and the
+    number of documents linked to each (two queries)."""
+    counts = evidence_counts_for(assessment)
     items = [
         item
-        for item in ItemScore.objects.filter(assessment=assessment).select_related("criterion")
-        if field_code(item.criterion.code) in fields
+        for item in ItemScore.objects.filter(assessment=assessment)
+        .filter(_fields_q(fields, "criterion__"))
+        .select_related("criterion")
+        .order_by("criterion__position")
+        if acceptable(item, counts.get(item.pk, 0))
     ]
-    counts = evidence_counts_for(assessment)
     return items, counts
+
+
+def _fields_q(fields: Iterable[str], prefix: str = "") -> Q:
+    """The criteria of any of ``fields`` (nothing for no field)."""
+    combined = Q(pk__in=[])
+    for code in sorted(fields):
+        combined |= code_q(code, prefix)
+    return combined
+
+
+# --- the units an appraiser works through ----------------------------------------------------
+
+
+def round_of(state: str) -> int | None:
+    """The appraisal round a unit in ``state`` is in for the appraisers: 1, 2, or ``None``
+    (waiting for the unit's explanations, or appraised)."""
+    if state in ROUND1_STATES:
+        return 1
+    if state in ROUND2_STATES:
+        return 2
+    return None
+
+
+@dataclass
+class Progress:
+    """Counts of one unit's items in scope (one field, or all of them): every item, those
+    appraised in round 1, those flagged for explanation and those re-appraised in round 2."""
+
+    items: int = 0
+    appraised: int = 0
+    flagged: int = 0
+    reappraised: int = 0
+
+    def add(self, other: Progress) -> None:
+        self.items += other.items
+        self.appraised += other.appraised
+        self.flagged += other.flagged
+        self.reappraised += other.reappraised
+
+    def of_round(self, round_no: int | None) -> tuple[int, int]:
+        """(done, total) of the work of ``round_no``: re-appraised of flagged in round 2,
+        appraised of every item otherwise."""
+        if round_no == 2:
+            return self.reappraised, self.flagged
+        return self.appraised, self.items
+
+
+@dataclass
+class FieldProgress:
+    code: str
+    title: str
+    done: int
+    total: int
+
+
+@dataclass
+class UnitProgress:
+    """One unit on the appraisal home: its round and the user's progress, per field."""
+
+    assessment: UnitAssessment
+    total: Progress
+    fields: list[FieldProgress] = field(default_factory=list)
+
+    @property
+    def round_no(self) -> int | None:
+        return round_of(self.assessment.state)
+
+    @property
+    def done(self) -> int:
+        return self.total.of_round(self.round_no)[0]
+
+    @property
+    def count(self) -> int:
+        return self.total.of_round(self.round_no)[1]
+
+    @property
+    def remaining(self) -> int:
+        return self.count - self.done if self.round_no else 0
+
+    @property
+    def url(self) -> str:
+        return unit_url(self.assessment.round.year, self.assessment.unit.code)
+
+
+def unit_url(year: int, code: str) -> str:
+    return reverse("appraisal_unit", args=[year, code])
+
+
+def _progress_rows(items: QuerySet[ItemScore], *by: Any, **named: Any) -> QuerySet[Any]:
+    """The counts of :class:`Progress` grouped by ``by`` (one query)."""
+    flagged = Q(explanation_required=True)
+    return (
+        items.exclude(criterion__method=scoring.SURVEY)
+        .values(*by, **named)
+        .annotate(
+            n_items=Count("pk"),
+            n_appraised=Count("pk", filter=results.APPRAISED),
+            n_flagged=Count("pk", filter=flagged),
+            n_reappraised=Count("pk", filter=flagged & results.REAPPRAISED),
+        )
+        .order_by()
+    )
+
+
+def _progress(row: dict[str, Any]) -> Progress:
+    return Progress(row["n_items"], row["n_appraised"], row["n_flagged"], row["n_reappraised"])
+
+
+def scope_assessments(scope: AppraisalScope, *, every_state: bool = False) -> QuerySet[Any]:
+    """The unit assessments the user works through, in the order of every appraisal list
+    (newest round, group, unit name): those with appraisal work (round 1 or 2), or, with
+    ``every_state``, every unit not yet approved."""
+    wanted = states.IN_APPRAISAL if every_state else WORK_STATES
+    return (
+        UnitAssessment.objects.filter(scope.assessments_q(), state__in=wanted)
+        .select_related("unit__group", "round")
+        .order_by("-round__year", "unit__group__position", "unit__name", "unit__code")
+    )
+
+
+def units_page(
+    scope: AppraisalScope, *, every_state: bool = False, number: str | int | None = 1
+) -> tuple[Page[Any], list[UnitProgress]]:
+    """The appraisal home: one page of the user's units with their progress per field (a
+    count, the page, the field titles and the counts: four queries)."""
+    page = Paginator(scope_assessments(scope, every_state=every_state), UNITS_PER_PAGE).get_page(
+        number
+    )
+    assessments = list(page.object_list)
+    if not assessments:
+        return page, []
+    set_ids = {a.criteria_set_id for a in assessments}
+    titles: dict[int, dict[str, str]] = {}
+    for set_id, code, title in (
+        Criterion.objects.filter(criteria_set_id__in=set_ids, parent__isnull=True)
+        .order_by("position")
+        .values_list("criteria_set_id", "code", "title")
+    ):
+        titles.setdefault(set_id, {})[code] = title
+    codes = sorted({code for by_code in titles.values() for code in by_code})
+    field_of = Case(
+        *[When(code_q(code, "criterion__"), then=Value(code)) for code in codes],
+        default=Value(""),
+    )
+    counts: dict[int, dict[str, Progress]] = {}
+    rows = _progress_rows(
+        ItemScore.objects.filter(scope.items_q(), assessment__in=[a.pk for a in assessments]),
+        "assessment_id",
+        field_code_=field_of,
+    )
+    for row in rows:
+        counts.setdefault(row["assessment_id"], {})[row["field_code_"]] = _progress(row)
+    units = []
+    for assessment in assessments:
+        by_field = counts.get(assessment.pk, {})
+        total = Progress()
+        fields = []
+        round_no = round_of(assessment.state)
+        for code, title in titles.get(assessment.criteria_set_id, {}).items():
+            progress = by_field.get(code)
+            if progress is None:
+                continue
+            total.add(progress)
+            done, count = progress.of_round(round_no)
+            if count:
+                fields.append(FieldProgress(code, title, done, count))
+        units.append(UnitProgress(assessment, total, fields))
+    return page, units
+
+
+def neighbours(
+    scope: AppraisalScope, assessment: UnitAssessment
+) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+    """The previous and next unit (code, name) of the same round in the user's list (one
+    query), for "previous / next unit" on the unit page."""
+    rows = list(
+        scope_assessments(scope, every_state=assessment.state not in WORK_STATES)
+        .filter(round_id=assessment.round_id)
+        .values_list("unit__code", "unit__name")
+    )
+    codes = [code for code, _name in rows]
+    if assessment.unit.code not in codes:
+        return None, None
+    at = codes.index(assessment.unit.code)
+    return (rows[at - 1] if at > 0 else None), (rows[at + 1] if at + 1 < len(rows) else None)
+
+
+@dataclass
+class FieldSection:
+    """One field on the unit page, with the user's lines and their progress."""
+
+    code: str
+    title: str
+    lines: list[Line]
+
+    @property
+    def round2(self) -> bool:
+        return bool(self.lines) and self.lines[0].round2
+
+    @property
+    def done(self) -> int:
+        """Round 1: items appraised; round 2: flagged items re-appraised."""
+        if self.round2:
+            return sum(
+                1
+                for line in self.lines
+                if line.item.explanation_required and line.scores.appraisal2 is not None
+            )
+        return sum(1 for line in self.lines if line.item.is_appraised)
+
+    @property
+    def total(self) -> int:
+        if self.round2:
+            return sum(1 for line in self.lines if line.item.explanation_required)
+        return len(self.lines)
+
+
+def sections_of(assessment: UnitAssessment, lines: Sequence[Line]) -> list[FieldSection]:
+    """The lines grouped by field, with the field titles (one query)."""
+    titles = dict(
+        Criterion.objects.filter(
+            criteria_set_id=assessment.criteria_set_id, parent__isnull=True
+        ).values_list("code", "title")
+    )
+    sections: dict[str, FieldSection] = {}
+    for line in lines:
+        code = field_code(line.criterion.code)
+        if code not in sections:
+            sections[code] = FieldSection(code, titles.get(code, ""), [])
+        sections[code].lines.append(line)
+    return list(sections.values())
+
+
+@dataclass(frozen=True)
+class UnitTask:
+    """A unit with items still to appraise for one appraiser."""
+
+    code: str
+    name: str
+    remaining: int
+    total: int
+    url: str
+
+
+@dataclass(frozen=True)
+class AppraiserTask:
+    """An appraiser's work in one appraisal round of one year."""
+
+    year: int
+    round_no: int  # 1: appraisal round 1; 2: re-appraisal of the explained items
+    deadline: datetime.datetime | None  # the round's appraisal 1 or 2 deadline, if set
+    units: list[UnitTask]  # the units with items left, in the order of the appraisal home
+
+    @property
+    def remaining(self) -> int:
+        """Items left over every unit."""
+        return sum(unit.remaining for unit in self.units)
+
+    @property
+    def next_url(self) -> str:
+        """The unit page of the first unit with items left."""
+        return self.units[0].url
+
+
+def appraiser_tasks(user: Any) -> list[AppraiserTask]:
+    """What an appraiser still has to appraise, for the home page.
+
+    Returns a list of :class:`AppraiserTask`, newest year first and round 1 before round 2:
+    ``year``, ``round_no`` (1 or 2), ``deadline`` (``Round.appraisal1_deadline`` or
+    ``appraisal2_deadline``, may be ``None``), ``units`` (a list of :class:`UnitTask`:
+    ``code``, ``name``, ``remaining`` and ``total`` items of this appraiser's fields, ``url``
+    of the unit's appraisal page), ``remaining`` (items over all units) and ``next_url`` (the
+    page of the first unit with items left). Only units with items left are listed, and only
+    rounds with such units. Round 1 counts the items of the user's fields not appraised yet;
+    round 2 the flagged items not re-appraised yet. A user who is not an appraiser gets ``[]``
+    (no query beyond the roles); an appraiser costs three queries (the assignments, their
+    units, the counts), whatever the number of units.
+    """
+    from .access import appraisal_scope
+
+    scope = appraisal_scope(user)
+    if not scope.assigned:
+        return []
+    own = AppraisalScope(assigned=scope.assigned)
+    rows = _progress_rows(
+        ItemScore.objects.filter(own.items_q(), assessment__state__in=WORK_STATES),
+        "assessment__state",
+        "assessment__unit__code",
+        "assessment__unit__name",
+        "assessment__unit__group__position",
+        "assessment__round__year",
+        "assessment__round__appraisal1_deadline",
+        "assessment__round__appraisal2_deadline",
+    )
+    tasks: dict[tuple[int, int], tuple[datetime.datetime | None, list[UnitTask]]] = {}
+    ordered = sorted(
+        rows,
+        key=lambda r: (
+            -r["assessment__round__year"],
+            r["assessment__unit__group__position"],
+            r["assessment__unit__name"],
+            r["assessment__unit__code"],
+        ),
+    )
+    for row in ordered:
+        round_no = round_of(row["assessment__state"])
+        if round_no is None:
+            continue
+        done, total = _progress(row).of_round(round_no)
+        if done >= total:
+            continue
+        year = row["assessment__round__year"]
+        deadline = row[f"assessment__round__appraisal{round_no}_deadline"]
+        code = row["assessment__unit__code"]
+        unit = UnitTask(
+            code, row["assessment__unit__name"], total - done, total, unit_url(year, code)
+        )
+        tasks.setdefault((year, round_no), (deadline, []))[1].append(unit)
+    return [
+        AppraiserTask(year, round_no, deadline, units)
+        for (year, round_no), (deadline, units) in sorted(
+            tasks.items(), key=lambda pair: (-pair[0][0], pair[0][1])
+        )
+    ]
 
 
 def explanations_of(assessment: UnitAssessment) -> list[ExplanationRequest]:
@@ -167,3 +535,62 @@ def appraised_items(assessment: UnitAssessment) -> list[ItemScore]:
         .select_related("criterion")
         .order_by("criterion__position")
     )
+
+
+# --- what finishing a round does (the confirmation page) -----------------------------------
+
+
+@dataclass
+class RoundSummary:
+    """One unit's appraisal as the lead finishes a round: the items, those not appraised
+    in round 1, the explanation requests finishing round 1 sends, the flagged items not
+    re-appraised in round 2 (codes in tree order)."""
+
+    items: int
+    unappraised: list[str]
+    to_explain: int
+    flagged: int
+    not_reappraised: list[str]
+
+    @property
+    def appraised(self) -> int:
+        return self.items - len(self.unappraised)
+
+    @property
+    def reappraised(self) -> int:
+        return self.flagged - len(self.not_reappraised)
+
+
+def round_summary(assessment: UnitAssessment) -> RoundSummary:
+    """The counts of :class:`RoundSummary` (one query over the unit's items). Round 1 sends
+    a request for every flagged item not re-appraised before a send-back, as
+    ``finish_round1`` does."""
+    rows = (
+        ItemScore.objects.filter(assessment=assessment)
+        .exclude(criterion__method=scoring.SURVEY)
+        .annotate(
+            first=Case(When(results.APPRAISED, then=Value(1)), default=Value(0)),
+            second=Case(When(results.REAPPRAISED, then=Value(1)), default=Value(0)),
+        )
+        .order_by("criterion__position")
+        .values_list("criterion__code", "first", "explanation_required", "second")
+    )
+    summary = RoundSummary(0, [], 0, 0, [])
+    for code, first, flagged, second in rows:
+        summary.items += 1
+        if not first:
+            summary.unappraised.append(code)
+        if flagged:
+            summary.flagged += 1
+            if not second:
+                summary.to_explain += 1
+                summary.not_reappraised.append(code)
+    return summary
+
+
+def open_requests(requests: Iterable[ExplanationRequest]) -> tuple[int, list[ExplanationRequest]]:
+    """Of the unit's explanation requests still flagged: the number answered and the
+    unanswered ones (what ``submit_explanations`` checks)."""
+    flagged = [r for r in requests if r.item.explanation_required]
+    unanswered = [r for r in flagged if r.answered_at is None]
+    return len(flagged) - len(unanswered), unanswered

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import results
+from assessments import confirm, results
 from assessments import services as unit_services
 from assessments.models import (
     AssessmentState,
@@ -265,7 +265,8 @@ def test_the_full_cycle_round_1_explanation_round_2(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(leader).post(
-            reverse("unit_explanations", args=[2016, "STP"]), {"action": "submit"}
+            reverse("unit_explanations", args=[2016, "STP"]),
+            {"action": "submit", confirm.CONFIRM_FIELD: "1"},
         )
     assert response.status_code == 302
     assert UnitAssessment.objects.get(pk=submitted.pk).state == AssessmentState.EXPLAINED

@@ -86,6 +86,9 @@ def test_round_1_explanation_round_2_in_the_browser(
     log_in(page, base, "sonoivu")
     page.goto(unit_page)
     page.get_by_role("button", name="Kết thúc thẩm định lần 1").click()
+    # The confirmation states the numbers before anything changes (DESIGN §11).
+    expect(page.get_by_test_id("consequences")).to_contain_text("1 yêu cầu giải trình")
+    page.get_by_role("button", name="Kết thúc thẩm định lần 1").click()
     expect(page.get_by_test_id("state")).to_have_text("Yêu cầu giải trình")
     screenshot("21-round1-finished")
     page.get_by_role("button", name="Đăng xuất").click()
@@ -116,6 +119,8 @@ def test_round_1_explanation_round_2_in_the_browser(
     log_in(page, base, "snv")
     page.goto(f"{base}/don-vi/2016/SNV/giai-trinh/")
     page.get_by_role("button", name="Nộp giải trình").click()
+    expect(page.get_by_test_id("consequences")).to_contain_text("Đã trả lời 1/1")
+    page.get_by_role("button", name="Nộp giải trình").click()
     expect(page.get_by_test_id("state")).to_contain_text("Đã giải trình")
     page.get_by_role("button", name="Đăng xuất").click()
 
@@ -132,6 +137,8 @@ def test_round_1_explanation_round_2_in_the_browser(
     page.get_by_role("button", name="Đăng xuất").click()
     log_in(page, base, "sonoivu")
     page.goto(unit_page)
+    page.get_by_role("button", name="Kết thúc thẩm định lần 2").click()
+    expect(page.get_by_test_id("consequences")).to_contain_text("1/1")
     page.get_by_role("button", name="Kết thúc thẩm định lần 2").click()
     expect(page.get_by_test_id("state")).to_have_text("Đã thẩm định")
     screenshot("24-unit-appraised")
