@@ -267,7 +267,7 @@ def _round1_confirmation(
             ],
             button=_("Finish round 1"),
             cancel_url=back,
-            items=[(code, back) for code in summary.unappraised],
+            items=_by_field(summary.unappraised, back),
             items_heading=_("Items not appraised yet"),
             blocked=True,
         )
@@ -300,6 +300,20 @@ def _round1_confirmation(
     )
 
 
+def _by_field(codes: list[str], back: str) -> list[tuple[str, str]]:
+    """The blocking items, one line per field linking to it on the unit page."""
+    fields: dict[str, list[str]] = {}
+    for code in codes:
+        fields.setdefault(access.field_code(code), []).append(code)
+    return [
+        (
+            _("Field %(code)s: %(items)s") % {"code": field, "items": ", ".join(items)},
+            f"{back}#field-{field}",
+        )
+        for field, items in fields.items()
+    ]
+
+
 def _round2_confirmation(
     assessment: UnitAssessment, summary: worklists.RoundSummary, back: str
 ) -> confirm.Confirmation:
@@ -322,7 +336,7 @@ def _round2_confirmation(
             ],
             button=_("Finish round 2"),
             cancel_url=back,
-            items=[(code, back) for code in summary.not_reappraised],
+            items=_by_field(summary.not_reappraised, back),
             items_heading=_("Flagged items not re-appraised yet"),
             blocked=True,
         )

@@ -158,3 +158,56 @@ def test_round_1_explanation_round_2_in_the_browser(
         str(scores.final_points),
     ) == ("3.00", "4.00", "4.00")
     assert ExplanationRequest.objects.get(item=flagged).evidence.count() == 1
+
+
+def test_an_appraiser_appraises_one_unit_by_clicking_from_the_home_page(
+    transactional_db: None, live_server: Any, page: Any, screenshot: Any
+) -> None:
+    """thamdinh1 opens "Thẩm định", picks Sở Nội vụ, accepts every self score that has
+    evidence (or needs none) in one click, changes one score, and moves to the next unit."""
+    call_command("seed_demo", verbosity=0)
+    snv = UnitAssessment.objects.get(round__year=2016, unit__code="SNV")
+    base = live_server.url
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, base, "thamdinh1")
+    page.get_by_role("link", name="Thẩm định", exact=True).click()
+    page.get_by_role("link", name="Sở Nội vụ").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sở Nội vụ")
+    expect(page.get_by_test_id("progress")).to_contain_text("0/28")
+    page.get_by_test_id("bulk-accept").click()
+    expect(page.get_by_role("status").first).to_contain_text("điểm tự chấm")
+    mine = (
+        ItemScore.objects.filter(assessment=snv, criterion__code__regex=r"^[123BP](\.|$)")
+        .exclude(criterion__method="survey")
+        .select_related("criterion")
+        .order_by("criterion__position")
+    )
+    accepted = sum(1 for i in mine if i.is_appraised)
+    assert accepted > 0
+    # One score changed: an item left for a closer look, else one the bulk accept took.
+    target = next(i for i in mine if not i.is_appraised or i.has_points)
+    newly = 0 if target.is_appraised else 1
+    row = page.locator(f"#line-{target.pk}")
+    value = row.locator("[name=value]")
+    if target.criterion.method == "yes_no":
+        value.select_option("không")
+    elif target.criterion.levels:
+        value.select_option(target.criterion.levels[-1])
+    else:
+        value.fill("0")
+    row.get_by_placeholder("Nhận xét").fill("Không có tài liệu kiểm chứng")
+    row.get_by_role("button", name="Lưu").click()
+    expect(page.locator(f"#line-{target.pk}").get_by_role("status")).to_have_text("Đã lưu")
+    expect(page.locator(f"#line-{target.pk}").get_by_test_id("a1")).to_be_visible()
+    screenshot("26-appraisal-by-unit")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot("27-appraisal-by-unit-phone")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.get_by_role("link", name="Đơn vị sau").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sở Tài chính")
+    assert ItemScore.objects.filter(assessment=snv, appraisal1_at__isnull=False).count() == (
+        accepted + newly
+    )
+    changed = ItemScore.objects.get(pk=target.pk)
+    assert changed.appraisal1_comment == "Không có tài liệu kiểm chứng"
