@@ -44,7 +44,7 @@ def test_the_focal_officer_fills_items_links_evidence_and_the_leader_submits(
     base = live_server.url
     page.set_viewport_size({"width": 1366, "height": 768})
     log_in(page, base, "stp.daumoi")
-    page.get_by_role("link", name="Tự đánh giá 2016").click()
+    page.get_by_role("link", name="Chấm tiếp các tiêu chí chưa chấm").first.click()
     expect(page.get_by_role("heading", name="Sở Tư pháp", exact=True)).to_be_visible()
     page.get_by_role("link", name="Chưa chấm").click()
     expect(
@@ -58,6 +58,7 @@ def test_the_focal_officer_fills_items_links_evidence_and_the_leader_submits(
     expect(page.locator("#preview")).to_contain_text("0,5")
     page.get_by_role("button", name="Lưu").click()
     expect(page.get_by_text("Đã lưu tiêu chí 1.1.1.")).to_be_visible()
+    expect(page.get_by_test_id("history")).not_to_contain_text("Chưa có thay đổi")
     screenshot("11-item-yes-no-saved")
 
     open_item(page, base, "3.3")
@@ -87,6 +88,8 @@ def test_the_focal_officer_fills_items_links_evidence_and_the_leader_submits(
 
     open_item(page, base, "1.1.1")
     link_document(page, "Kế hoạch CCHC năm 2016 (bản ký)", "trang 1–3")
+    # The history panel reloads after the link (htmx), without a page load.
+    expect(page.get_by_test_id("history")).to_contain_text("Liên kết tài liệu kiểm chứng")
     screenshot("13-item-evidence-linked")
     open_item(page, base, "3.3")
     link_document(page, "Báo cáo kết quả công tác cải cách hành chính năm 2016", "trang 4, mục II")
