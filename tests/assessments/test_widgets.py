@@ -142,3 +142,13 @@ def test_a_refused_file_marks_the_button() -> None:
     assert not form.is_valid()
     html = str(form["file"])
     assert 'aria-invalid="true"' in html and "border-danger" in html
+
+
+@pytest.mark.django_db
+def test_a_refused_login_marks_both_inputs_and_names_the_message(client: Any) -> None:
+    response = client.post("/dang-nhap/", {"username": "ai-do", "password": "sai"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('aria-invalid="true"') == 2
+    assert html.count('aria-describedby="login-error"') == 2
+    assert 'id="login-error"' in html

@@ -169,6 +169,7 @@ def crawl(page: Any, base: str, role: str, starts: list[str]) -> list[dict[str, 
             }
         )
         queue.extend(links_of(page, base))
+    results.extend(form_pages(page, base, role))
     for label, path in [("404", MISSING)] + [("403", p) for p in FORBIDDEN_CANDIDATES]:
         if label == "403" and any(r["page"] == "403" for r in results):
             break
@@ -183,6 +184,47 @@ def crawl(page: Any, base: str, role: str, starts: list[str]) -> list[dict[str, 
                 "page": label,
                 "url": path,
                 "status": response.status,
+                "width_390": width,
+                "violations": violations,
+            }
+        )
+    return results
+
+
+def form_pages(page: Any, base: str, role: str) -> list[dict[str, Any]]:
+    """Pages that only a form opens, each reached by clicking and changing nothing: the
+    confirmation step (DESIGN §11: the first POST only asks) and a refused form."""
+    steps: list[tuple[str, str, Any]] = []
+    if role == "focal officer":
+        # Deleting a document first lists what it would unlink.
+        steps.append(
+            (
+                "confirm (evidence_delete)",
+                "/don-vi/2016/STP/tai-lieu/",
+                lambda: page.locator("form[action$='/xoa/'] button[type=submit]").first.click(),
+            )
+        )
+    if role == "public":
+
+        def wrong_password() -> None:
+            page.get_by_label("Tên đăng nhập").fill("stp")
+            page.get_by_label("Mật khẩu").fill("sai-mat-khau")
+            page.get_by_role("button", name="Đăng nhập").click()
+
+        steps.append(("login (refused)", "/dang-nhap/", wrong_password))
+    results = []
+    for label, path, act in steps:
+        page.set_viewport_size(DESKTOP)
+        page.goto(f"{base}{path}")
+        with page.expect_navigation():
+            act()
+        violations, width = audit(page)
+        results.append(
+            {
+                "role": role,
+                "page": label,
+                "url": urlsplit(page.url).path,
+                "status": 200,
                 "width_390": width,
                 "violations": violations,
             }
@@ -250,3 +292,73 @@ def test_every_page_of_every_role_passes_axe_and_fits_a_phone(
         f"{len(failing)} of {len(results)} pages fail WCAG 2.1 AA or overflow 390 px:\n"
         + "\n".join(describe(r) for r in failing)
     )
+
+
+def swap(page: Any, html: str, *, target: str = "#swap-target") -> Any:
+    """An htmx swap of `html` into `target`, as after a save; the focused element's id."""
+    page.evaluate(
+        """([target, html]) => new Promise(done => {
+             document.addEventListener("htmx:afterSettle", () => setTimeout(done, 20), {once: true});
+             htmx.swap(target, html, {swapStyle: "innerHTML"});
+           })""",
+        [target, html],
+    )
+    return page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def test_focus_follows_the_htmx_contract_after_a_swap(live_server: Any, page: Any) -> None:
+    """static/js/portal.js: after a swap focus goes to [data-focus-after-swap], else to the
+    status or alert message, else to the swapped element, and stays in an input being typed."""
+    page.goto(f"{live_server.url}/dang-nhap/")
+    page.evaluate(
+        """() => document.querySelector("main").insertAdjacentHTML("beforeend",
+             '<div id="swap-target"></div><div id="other"></div>')"""
+    )
+    page.locator("body").click(position={"x": 1, "y": 1})
+    marked = '<p>x</p><span role="status" id="s">Đã lưu</span><a href="#" id="m" data-focus-after-swap>tiếp</a>'
+    assert swap(page, marked) == "m"
+    page.locator("body").click(position={"x": 1, "y": 1})
+    assert swap(page, '<p>x</p><span role="status" id="s" tabindex="-1">Đã lưu</span>') == "s"
+    page.locator("body").click(position={"x": 1, "y": 1})
+    assert swap(page, '<div role="alert" id="a">Không lưu được</div>') == "a"
+    # Nothing marked: the swapped element itself takes the focus (made focusable).
+    page.locator("body").click(position={"x": 1, "y": 1})
+    assert swap(page, "<p>x</p>", target="#other") == "other"
+    assert page.evaluate("document.getElementById('other').getAttribute('tabindex')") == "-1"
+    # Someone typing keeps the cursor when a preview elsewhere refreshes.
+    page.get_by_label("Tên đăng nhập").focus()
+    assert swap(page, '<span role="status" id="p">2,5 điểm</span>') == "id_username"
+    # …but an explicit mark still wins.
+    assert swap(page, '<span id="q" data-focus-after-swap tabindex="-1">!</span>') == "q"
+
+
+def test_the_file_widget_shows_the_chosen_name_and_is_reached_by_tab(
+    demo: None, live_server: Any, page: Any, tmp_path: Path
+) -> None:
+    base = live_server.url
+    log_in(page, base, "sonoivu")
+    page.goto(f"{base}/thu-ky/nhap-tieu-chi/")
+    button = page.locator(".portal-file-button").first
+    assert "Chọn tệp" in button.inner_text()
+    assert "Chưa chọn tệp" in page.locator(".portal-file-name").first.inner_text()
+    file_input = page.locator("input.portal-file-input").first
+    file_input.focus()
+    outline = button.evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline == "solid", outline  # the visible button shows the focus
+    workbook = tmp_path / "bo-tieu-chi.xlsx"
+    workbook.write_bytes(b"PK")
+    file_input.set_input_files(str(workbook))
+    assert page.locator(".portal-file-name").first.inner_text() == "bo-tieu-chi.xlsx"
+
+
+def test_the_audit_catches_a_violation_and_an_overflow(live_server: Any, page: Any) -> None:
+    """The crawl's own check: a pale text and a wide box on a clean page are both caught."""
+    page.goto(f"{live_server.url}/dang-nhap/")
+    assert audit(page) == ([], PHONE["width"])
+    page.evaluate(
+        """() => document.querySelector("main").insertAdjacentHTML("beforeend",
+             '<p style="color:#ccc">nhạt</p><div style="width:600px">rộng</div>')"""
+    )
+    violations, width = audit(page)
+    assert [v["rule"] for v in violations] == ["color-contrast"]
+    assert width > PHONE["width"]
