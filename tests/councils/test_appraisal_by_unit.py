@@ -246,6 +246,16 @@ def test_no_evidence_shows_only_where_section_7_requires_it(world: Any, appraise
     assert body.count('data-testid="lacks-evidence"') == 1
 
 
+def test_the_field_page_keeps_working_with_the_same_evidence_rule(
+    world: Any, appraiser: Any
+) -> None:
+    response = client_for(appraiser).get(reverse("appraisal_field", args=[2016, "SO", "1"]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.count('data-testid="lacks-evidence"') == 2  # 1.3 of STP and of SYT
+    assert 'data-testid="lacks-evidence"' not in line_html(body, item(world["STP"], "1.2"))
+
+
 def test_evidence_opens_in_a_new_tab_beside_the_item(world: Any, appraiser: Any) -> None:
     stp = world["STP"]
     line = line_html(client_for(appraiser).get(unit_url("STP")).content.decode(), item(stp, "1.1"))
