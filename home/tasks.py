@@ -44,6 +44,7 @@ from assessments.workspace import (
 )
 from councils.models import ExplanationRequest
 from councils.services import unappraised_items
+from councils.worklists import appraiser_tasks
 from reporting.models import ResultSnapshot
 from reporting.services import not_appraised
 
@@ -657,7 +658,36 @@ def _council_tasks(
 
 
 def _appraiser_tasks(user: User) -> list[Task]:
-    return []  # TODO(lead): councils.worklists.appraiser_tasks once helper A lands it
+    """The appraiser: per year and appraisal round, the units with items left to appraise,
+    and the page of the first of them."""
+    tasks = []
+    for work in appraiser_tasks(user):
+        names = ", ".join(f"{u.name} ({u.remaining})" for u in work.units[:3])
+        names += " …" if len(work.units) > 3 else "."
+        title = (
+            ngettext(
+                "Appraise %(items)s item of %(n)s unit (round 1).",
+                "Appraise %(items)s items of %(n)s units (round 1).",
+                len(work.units),
+            )
+            if work.round_no == 1
+            else ngettext(
+                "Re-appraise %(items)s explained item of %(n)s unit (round 2).",
+                "Re-appraise %(items)s explained items of %(n)s units (round 2).",
+                len(work.units),
+            )
+        ) % {"items": work.remaining, "n": len(work.units)}
+        tasks.append(
+            Task(
+                work.year,
+                title,
+                " ".join(filter(None, [names, by_deadline(work.deadline)])),
+                work.next_url,
+                _("Appraise the next unit"),
+                urgent=True,
+            )
+        )
+    return tasks
 
 
 def _round_links(

@@ -159,3 +159,20 @@ def test_the_home_page_needs_a_login() -> None:
     response = client_for(None).get(HOME)
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
+
+
+def test_the_appraiser_is_sent_to_the_next_unit_with_items_left(
+    draft: UnitAssessment, leader: Any, appraiser: Any, secretariat_lead: Any
+) -> None:
+    assessment = submitted(draft, leader)
+    criteria_set = assessment.criteria_set
+    field = criteria_set.criteria.get(code="1")
+    council_services.assign_appraisers(criteria_set, field, appraiser, by=secretariat_lead)
+    left = (
+        ItemScore.objects.filter(assessment=assessment, criterion__code__startswith="1.")
+        .exclude(criterion__method="survey")
+        .count()
+    )
+    [task] = urgent(appraiser)
+    assert task.title == f"Thẩm định {left} tiêu chí của 1 đơn vị (vòng 1)."
+    assert task.url == reverse("appraisal_unit", args=[2016, "STP"])
