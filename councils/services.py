@@ -281,6 +281,16 @@ def accept_self_score(item: ItemScore, *, by: User, comment: str = "") -> ItemSc
     return save_appraisal(item, by=by, value=item.self_value, comment=comment)
 
 
+def acceptable(item: ItemScore, evidence_count: int) -> bool:
+    """Whether "accept every self score that has evidence" takes this item: not appraised
+    yet, not a survey leaf, and either N/A or scored 0 (nothing to prove) or scored above 0
+    with at least one linked document. A score above 0 without a document, even with a
+    written reason, is left for a closer look."""
+    if item.is_appraised or item.criterion.method == scoring.SURVEY or not item.is_scored:
+        return False
+    return not item.has_points or evidence_count > 0
+
+
 @transaction.atomic
 def bulk_accept(
     assessment: UnitAssessment,
@@ -289,13 +299,11 @@ def bulk_accept(
     *,
     by: User,
 ) -> int:
-    """Accept every given item that has a self score and evidence (or an N/A) and is not yet
-    appraised; the rest is left for a closer look."""
+    """Accept every given item that :func:`acceptable` takes; the rest is left for a closer
+    look."""
     accepted = 0
     for item in items:
-        if item.is_appraised or item.criterion.method == scoring.SURVEY:
-            continue
-        if item.not_applicable or (item.self_score is not None and evidence_counts.get(item.pk)):
+        if acceptable(item, evidence_counts.get(item.pk, 0)):
             item.assessment = assessment
             accept_self_score(item, by=by)
             accepted += 1

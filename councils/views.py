@@ -183,7 +183,7 @@ def appraise_item(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def bulk_accept(request: HttpRequest, year: int, unit: str) -> HttpResponse:
     """Accept the self scores of the appraiser's own items that have evidence, or need none
-    (0 points, N/A): see ``worklists.acceptable``. The rest is left for a closer look."""
+    (0 points, N/A): see ``services.acceptable``. The rest is left for a closer look."""
     assessment = unit_access.get_assessment_for_user(request.user, year, unit)
     fields = access.assigned_fields(request.user, assessment)
     if not get_roles(request.user).is_appraiser or not fields:

@@ -26,6 +26,7 @@ from assessments.services import evidence_counts_for, lacks_evidence
 
 from .access import AppraisalScope, code_q, field_code
 from .models import AppraiserAssignment, ExplanationRequest
+from .services import acceptable
 
 # Where an appraiser has work (§5.2): round 1 on a submitted unit, round 2 once it explained.
 ROUND1_STATES = states.APPRAISABLE
@@ -68,18 +69,8 @@ class Line:
 
     @property
     def acceptable(self) -> bool:
-        """Bulk accept takes this line's self score (see :func:`acceptable`)."""
+        """Bulk accept takes this line's self score (see :func:`services.acceptable`)."""
         return self.can_appraise and not self.round2 and acceptable(self.item, len(self.links))
-
-
-def acceptable(item: ItemScore, evidence_count: int) -> bool:
-    """Whether "accept every self score that has evidence" takes this item: not appraised
-    yet, not a survey leaf, and either N/A or scored 0 (nothing to prove) or scored above 0
-    with at least one linked document. A score above 0 without a document, even with a
-    written reason, is left for a closer look."""
-    if item.is_appraised or item.criterion.method == scoring.SURVEY or not item.is_scored:
-        return False
-    return not item.has_points or evidence_count > 0
 
 
 def items_with_context() -> Any:
@@ -180,7 +171,7 @@ def unit_lines(
 def items_to_accept(
     assessment: UnitAssessment, fields: set[str]
 ) -> tuple[list[ItemScore], dict[int, int]]:
-    """The unit's items of ``fields`` that bulk accept takes (:func:`acceptable`) and the
+    """The unit's items of ``fields`` that bulk accept takes (:func:`services.acceptable`) and the
     number of documents linked to each (two queries)."""
     counts = evidence_counts_for(assessment)
     items = [

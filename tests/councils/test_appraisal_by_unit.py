@@ -289,11 +289,6 @@ def test_bulk_accept_takes_the_appraisers_own_items_with_evidence_or_needing_non
     assert not item(world["SYT"], "1.1").is_appraised  # another unit
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="councils.services.bulk_accept skips a 0-point item without a document; "
-    "needs the one-line change reported to the lead (issue 10, item 3).",
-)
 def test_bulk_accept_takes_an_item_scored_0_that_needs_no_evidence(
     world: Any, appraiser: Any
 ) -> None:
