@@ -358,23 +358,45 @@ def _unit_task(  # one branch per state of §5.2, read top to bottom
         )
     if state == S.EXPLANATION_REQUESTED:
         n = open_requests.get(assessment.pk, 0)
+        due = by_deadline(round_.explanation_deadline)
+        explanations = reverse("unit_explanations", args=[year, unit.code])
         if role == UnitRole.CONTRIBUTOR:
             return Task(
                 year,
                 _("The secretariat asked your unit for explanations."),
-                by_deadline(round_.explanation_deadline),
+                due,
                 workspace,
                 _("Open"),
                 done=True,
             )
+        if n:
+            return Task(
+                year,
+                ngettext(
+                    "Answer %(n)s explanation request.", "Answer %(n)s explanation requests.", n
+                )
+                % {"n": n},
+                due,
+                explanations,
+                _("Answer the requests"),
+                urgent=True,
+            )
+        if role == UnitRole.LEADER:
+            return Task(
+                year,
+                _("Every explanation request is answered: submit the explanations."),
+                due,
+                explanations,
+                _("Review and submit the explanations"),
+                urgent=True,
+            )
         return Task(
             year,
-            ngettext("Answer %(n)s explanation request.", "Answer %(n)s explanation requests.", n)
-            % {"n": n},
-            by_deadline(round_.explanation_deadline),
-            reverse("unit_explanations", args=[year, unit.code]),
-            _("Answer the requests"),
-            urgent=bool(n),
+            _("Every explanation request is answered; the leader submits them."),
+            due,
+            explanations,
+            _("Open"),
+            done=True,
         )
     if state == S.EXPLAINED:
         return Task(

@@ -3,6 +3,7 @@ file, round 2, and the unit appraised (issue: appraisal)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,12 @@ def snv(transactional_db: None) -> UnitAssessment:
     return assessment
 
 
+def open_appraisal_from_dashboard(page: Any, unit: str) -> None:
+    """From the secretariat dashboard, the unit's appraisal page (its row's link)."""
+    page.locator("tr", has_text=unit).get_by_role("link", name="Thẩm định", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(unit)
+
+
 def line(page: Any, code: str) -> Any:
     return page.locator(".appraisal-line").filter(has=page.get_by_text(code, exact=True))
 
@@ -62,11 +69,11 @@ def test_round_1_explanation_round_2_in_the_browser(
 ) -> None:
     base = live_server.url
     page.set_viewport_size({"width": 1366, "height": 768})
-    unit_page = f"{base}/tham-dinh/2016/don-vi/SNV/"
 
     # thamdinh1 appraises 3.3 lower and asks for an explanation, and accepts 3.4.
     log_in(page, base, "thamdinh1")
-    page.goto(unit_page)
+    page.get_by_role("link", name="Thẩm định", exact=True).click()
+    page.get_by_role("link", name="Sở Nội vụ").first.click()
     row = line(page, "3.3")
     row.get_by_placeholder("Giá trị thẩm định").fill("96")
     row.get_by_placeholder("Nhận xét").fill("Số liệu hệ thống chỉ đạt 96 %")
@@ -84,7 +91,13 @@ def test_round_1_explanation_round_2_in_the_browser(
 
     # sonoivu finishes round 1.
     log_in(page, base, "sonoivu")
-    page.goto(unit_page)
+    todo = (
+        page.get_by_test_id("todo")
+        .get_by_test_id("task")
+        .filter(has_text="kết thúc thẩm định vòng 1")
+    )
+    todo.get_by_role("link", name="Mở trang tổng quan").click()
+    open_appraisal_from_dashboard(page, "Sở Nội vụ")
     page.get_by_role("button", name="Kết thúc thẩm định lần 1").click()
     # The confirmation states the numbers before anything changes (DESIGN §11).
     expect(page.get_by_test_id("consequences")).to_contain_text("1 yêu cầu giải trình")
@@ -95,13 +108,16 @@ def test_round_1_explanation_round_2_in_the_browser(
 
     # The focal officer uploads a file and answers.
     log_in(page, base, "snv.daumoi")
+    expect(page.get_by_test_id("todo")).to_contain_text("Trả lời 1 yêu cầu giải trình.")
     pdf = tmp_path / "trich-xuat-he-thong.pdf"
     pdf.write_bytes(tiny_pdf(["Trich xuat he thong thang 12/2016", "Ty le dung han 99,1 %"]))
-    page.goto(f"{base}/don-vi/2016/SNV/tai-lieu/")
+    page.get_by_test_id("todo").get_by_role("link", name="Trả lời giải trình").click()
+    expect(page).to_have_url(re.compile(r"/don-vi/2016/SNV/giai-trinh/$"))
+    page.get_by_role("link", name="Tải tài liệu mới lên kho tài liệu").first.click()
     page.locator("input[type=file]").first.set_input_files(str(pdf))
     page.get_by_label("Tiêu đề tệp 1").fill("Trích xuất hệ thống tháng 12/2016")
     page.get_by_role("button", name="Tải lên").click()
-    page.goto(f"{base}/don-vi/2016/SNV/")
+    page.get_by_role("link", name="Sở Nội vụ · 2016").click()
     page.get_by_role("link", name="Kết quả thẩm định và giải trình").click()
     expect(page.get_by_text("Số liệu hệ thống chỉ đạt 96 %").first).to_be_visible()
     page.get_by_label("Nội dung giải trình").fill(
@@ -117,7 +133,7 @@ def test_round_1_explanation_round_2_in_the_browser(
 
     # The leader submits the explanations.
     log_in(page, base, "snv")
-    page.goto(f"{base}/don-vi/2016/SNV/giai-trinh/")
+    page.get_by_test_id("todo").get_by_role("link", name="Xem lại và nộp giải trình").click()
     page.get_by_role("button", name="Nộp giải trình").click()
     expect(page.get_by_test_id("consequences")).to_contain_text("Đã trả lời 1/1")
     page.get_by_role("button", name="Nộp giải trình").click()
@@ -126,7 +142,9 @@ def test_round_1_explanation_round_2_in_the_browser(
 
     # thamdinh1 re-appraises; sonoivu finishes round 2.
     log_in(page, base, "thamdinh1")
-    page.goto(unit_page)
+    expect(page.get_by_test_id("todo")).to_contain_text("(vòng 2)")
+    page.get_by_role("link", name="Thẩm định", exact=True).click()
+    page.get_by_role("link", name="Sở Nội vụ").first.click()
     row = line(page, "3.3")
     expect(row).to_contain_text("Tỷ lệ đúng hạn cả năm là 99,1 %")
     row.get_by_placeholder("Giá trị (lần 2)").fill("99,1")
@@ -136,7 +154,9 @@ def test_round_1_explanation_round_2_in_the_browser(
     screenshot("23-round2-reappraised")
     page.get_by_role("button", name="Đăng xuất").click()
     log_in(page, base, "sonoivu")
-    page.goto(unit_page)
+    todo = page.get_by_test_id("todo").get_by_test_id("task").filter(has_text="vòng 2")
+    todo.get_by_role("link", name="Mở trang tổng quan").click()
+    open_appraisal_from_dashboard(page, "Sở Nội vụ")
     page.get_by_role("button", name="Kết thúc thẩm định lần 2").click()
     expect(page.get_by_test_id("consequences")).to_contain_text("1/1")
     page.get_by_role("button", name="Kết thúc thẩm định lần 2").click()

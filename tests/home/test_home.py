@@ -176,3 +176,30 @@ def test_the_appraiser_is_sent_to_the_next_unit_with_items_left(
     [task] = urgent(appraiser)
     assert task.title == f"Thẩm định {left} tiêu chí của 1 đơn vị (vòng 1)."
     assert task.url == reverse("appraisal_unit", args=[2016, "STP"])
+
+
+def test_once_every_request_is_answered_the_leader_is_asked_to_submit_them(
+    draft: UnitAssessment, leader: Any, focal: Any, appraiser: Any, secretariat_lead: Any
+) -> None:
+    assessment = submitted(draft, leader)
+    criteria_set = assessment.criteria_set
+    for field in criteria_set.criteria.filter(parent__isnull=True):
+        council_services.assign_appraisers(criteria_set, field, appraiser, by=secretariat_lead)
+    items = list(
+        ItemScore.objects.filter(assessment=assessment)
+        .select_related("criterion")
+        .exclude(criterion__method="survey")
+    )
+    for entry in items:
+        entry.assessment = assessment
+        council_services.accept_self_score(entry, by=appraiser)
+    council_services.flag_explanation(items[0], "Đề nghị bổ sung văn bản", by=appraiser)
+    council_services.finish_round1(
+        UnitAssessment.objects.get(pk=assessment.pk), by=secretariat_lead
+    )
+    flagged = ItemScore.objects.select_related("criterion", "assessment").get(pk=items[0].pk)
+    council_services.answer_explanation(flagged, "Văn bản số 12/KH", by=focal)
+    [task] = urgent(leader)
+    assert task.title == "Đã trả lời đủ các yêu cầu giải trình: hãy nộp giải trình."
+    assert task.url == reverse("unit_explanations", args=[2016, "STP"])
+    assert not urgent(focal)
