@@ -85,13 +85,15 @@ def test_a_contributor_sees_only_the_items_assigned_to_him(
     assert not urgent(contributor)
 
 
-def test_the_unit_is_told_to_answer_its_explanation_requests(
-    draft: UnitAssessment, leader: Any, focal: Any, appraiser: Any, secretariat_lead: Any
-) -> None:
+def explaining(
+    draft: UnitAssessment, leader: Any, appraiser: Any, lead: Any, *, flagged: int
+) -> list[ItemScore]:
+    """Submitted, appraised in round 1 with ``flagged`` items asked about, round 1 finished:
+    the unit must explain. Returns the flagged items."""
     assessment = submitted(draft, leader)
     criteria_set = assessment.criteria_set
     for field in criteria_set.criteria.filter(parent__isnull=True):
-        council_services.assign_appraisers(criteria_set, field, appraiser, by=secretariat_lead)
+        council_services.assign_appraisers(criteria_set, field, appraiser, by=lead)
     items = list(
         ItemScore.objects.filter(assessment=assessment)
         .select_related("criterion")
@@ -100,11 +102,16 @@ def test_the_unit_is_told_to_answer_its_explanation_requests(
     for entry in items:
         entry.assessment = assessment
         council_services.accept_self_score(entry, by=appraiser)
-    for entry in items[:2]:
+    for entry in items[:flagged]:
         council_services.flag_explanation(entry, "Đề nghị bổ sung văn bản", by=appraiser)
-    council_services.finish_round1(
-        UnitAssessment.objects.get(pk=assessment.pk), by=secretariat_lead
-    )
+    council_services.finish_round1(UnitAssessment.objects.get(pk=assessment.pk), by=lead)
+    return items[:flagged]
+
+
+def test_the_unit_is_told_to_answer_its_explanation_requests(
+    draft: UnitAssessment, leader: Any, focal: Any, appraiser: Any, secretariat_lead: Any
+) -> None:
+    explaining(draft, leader, appraiser, secretariat_lead, flagged=2)
     [task] = urgent(focal)
     assert task.title == "Trả lời 2 yêu cầu giải trình."
     assert task.url == reverse("unit_explanations", args=[2016, "STP"])
@@ -181,23 +188,8 @@ def test_the_appraiser_is_sent_to_the_next_unit_with_items_left(
 def test_once_every_request_is_answered_the_leader_is_asked_to_submit_them(
     draft: UnitAssessment, leader: Any, focal: Any, appraiser: Any, secretariat_lead: Any
 ) -> None:
-    assessment = submitted(draft, leader)
-    criteria_set = assessment.criteria_set
-    for field in criteria_set.criteria.filter(parent__isnull=True):
-        council_services.assign_appraisers(criteria_set, field, appraiser, by=secretariat_lead)
-    items = list(
-        ItemScore.objects.filter(assessment=assessment)
-        .select_related("criterion")
-        .exclude(criterion__method="survey")
-    )
-    for entry in items:
-        entry.assessment = assessment
-        council_services.accept_self_score(entry, by=appraiser)
-    council_services.flag_explanation(items[0], "Đề nghị bổ sung văn bản", by=appraiser)
-    council_services.finish_round1(
-        UnitAssessment.objects.get(pk=assessment.pk), by=secretariat_lead
-    )
-    flagged = ItemScore.objects.select_related("criterion", "assessment").get(pk=items[0].pk)
+    [first] = explaining(draft, leader, appraiser, secretariat_lead, flagged=1)
+    flagged = ItemScore.objects.select_related("criterion", "assessment").get(pk=first.pk)
     council_services.answer_explanation(flagged, "Văn bản số 12/KH", by=focal)
     [task] = urgent(leader)
     assert task.title == "Đã trả lời đủ các yêu cầu giải trình: hãy nộp giải trình."
