@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, confirm, evidence
+from . import access, confirm, evidence, widgets
 from .models import Evidence, ItemScore, UnitAssessment, UnitRole
 
 UPLOAD_ROWS = 5  # one row per file: file, title, number, date; no JavaScript needed
@@ -31,22 +31,22 @@ WRITERS = (UnitRole.LEADER, UnitRole.FOCAL)
 UPLOADERS = (UnitRole.LEADER, UnitRole.FOCAL, UnitRole.CONTRIBUTOR)
 
 
+# What the file chooser offers: the types the library accepts (the server checks them again).
+ACCEPT = ",".join(f".{ext}" for ext in evidence.ACCEPTED)
+
+
 class UploadRowForm(forms.Form):
     """One file of an upload with what the user types about it; the title defaults to the
     file name."""
 
-    file = forms.FileField(label=gettext_lazy("File"), required=False)
+    file = forms.FileField(label=gettext_lazy("File"), required=False, widget=widgets.FileInput)
     title = forms.CharField(
         label=gettext_lazy("Title"), max_length=evidence.MAX_TITLE, required=False
     )
     number = forms.CharField(
         label=gettext_lazy("Document number"), max_length=evidence.MAX_NUMBER, required=False
     )
-    date = forms.DateField(
-        label=gettext_lazy("Document date"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    date = widgets.DateField(label=gettext_lazy("Document date"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -54,6 +54,7 @@ class UploadRowForm(forms.Form):
             field.widget.attrs.setdefault("class", "form-control form-control-sm")
             if name == "title":
                 field.widget.attrs["placeholder"] = _("the file name")
+        self.fields["file"].widget.attrs["accept"] = ACCEPT
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -120,7 +121,6 @@ def evidence_library(request: HttpRequest, year: int, unit: str) -> HttpResponse
             "is_open": is_open,
             "max_mb": evidence.megabytes(settings.EVIDENCE_MAX_BYTES),
             "accepted": evidence.accepted_types_sentence(),
-            "accept": ",".join(f".{ext}" for ext in evidence.ACCEPTED),
         },
         status=status,
     )

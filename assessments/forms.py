@@ -94,10 +94,8 @@ class SignOffForm(forms.ModelForm):
 
 
 class ExtensionForm(forms.Form):
-    # dd/mm/yyyy [hh:mm]; the ISO form is what a native datetime-local input still posts.
-    until = widgets.DeadlineField(
-        label=_("New deadline"), input_formats=["%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M"]
-    )
+    # dd/mm/yyyy [hh:mm], typed (no native date picker: it follows the browser's language).
+    until = widgets.DeadlineField(label=_("New deadline"), input_formats=["%d/%m/%Y %H:%M"])
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"})
     )
@@ -107,4 +105,3 @@ class ReturnForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"})
     )
-

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import access, services
+from . import access, services, widgets
 from .downloads import xlsx_response
 from .forms import MAX_WORKBOOK_BYTES, ConfirmImportForm
 from .importers import ImportFailed
@@ -41,7 +41,7 @@ UNIT_ROLES = (UnitRole.LEADER, UnitRole.FOCAL, UnitRole.CONTRIBUTOR)
 class UnitWorkbookUploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Completed workbook (.xlsx)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv", "class": "form-control"}),
+        widget=widgets.FileInput(attrs={"accept": ".xlsx,.csv", "class": "form-control"}),
     )
 
     def clean_file(self) -> Any:

@@ -70,6 +70,7 @@ class UnitCard:
     unit: Unit
     role: str
     tasks: list[Task] = field(default_factory=list)
+    criteria: list[tuple[int, str]] = field(default_factory=list)  # (year, criteria page)
 
     @property
     def role_label(self) -> str:
@@ -179,13 +180,20 @@ def unit_cards(user: User, roles: Roles, now: datetime.datetime) -> list[UnitCar
         CriteriaSet.objects.filter(
             group_id__in=roles.group_ids, round__opens_at__isnull=False, round__opens_at__lte=now
         )
-        .select_related("round")
+        .select_related("round", "group")
         .order_by("-round__year")
     )
     rounds_of: dict[int, list[Round]] = defaultdict(list)
     rounds: dict[int, Round] = {}
+    criteria: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for criteria_set in sets:
         rounds_of[criteria_set.group_id].append(criteria_set.round)
+        criteria[criteria_set.group_id].append(
+            (
+                criteria_set.round.year,
+                reverse("criteria_detail", args=[criteria_set.round.year, criteria_set.group.code]),
+            )
+        )
         rounds[criteria_set.round_id] = criteria_set.round
     assessments = {
         (a.unit_id, a.round_id): a
@@ -201,7 +209,7 @@ def unit_cards(user: User, roles: Roles, now: datetime.datetime) -> list[UnitCar
     requests = _open_requests(explaining)
     cards = []
     for unit, role in pairs:
-        card = UnitCard(unit, role)
+        card = UnitCard(unit, role, criteria=criteria.get(unit.group_id, [])[:1])
         for round_ in rounds_of.get(unit.group_id, []):
             found = assessments.get((unit.pk, round_.pk))
             card.tasks.append(

@@ -15,7 +15,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "locale" / "vi" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
-SOURCES = ["assessments", "councils", "reporting", "demo", "cchc_portal", "templates", "manage.py"]
+SOURCES = [
+    "assessments",
+    "councils",
+    "reporting",
+    "home",
+    "demo",
+    "cchc_portal",
+    "templates",
+    "manage.py",
+]
 
 
 def test_every_message_of_the_catalogue_is_translated_and_not_fuzzy() -> None:

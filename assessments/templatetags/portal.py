@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from assessments import results, scoring
+from assessments import results, scoring, widgets
 from assessments.models import Event, EventAction
 
 register = template.Library()
@@ -83,3 +83,12 @@ def scores(item: Any) -> results.ItemScores:
     """An item's self, appraisal and final scores from the results ledger (its criterion
     must be loaded: ``select_related("criterion")``)."""
     return results.item_scores(item)
+
+
+@register.simple_tag
+def deadline_input(name: str, element_id: str) -> str:
+    """The portal's one dd/mm/yyyy hh:mm input (``widgets.DateTimeInput``), where a page
+    repeats a small form per row and cannot render a bound field (the dashboard's "extend")."""
+    return widgets.DateTimeInput(
+        attrs={"class": "form-control form-control-sm", "id": element_id, "required": True}
+    ).render(name, None)

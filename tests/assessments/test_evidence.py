@@ -177,7 +177,7 @@ def test_several_files_are_uploaded_at_once_each_with_its_title_number_and_date(
         SimpleUploadedFile("bien-ban.odt", ODT),
     ]
     rows = {
-        1: {"title": "Ảnh niêm yết", "number": "", "date": "2016-03-15"},
+        1: {"title": "Ảnh niêm yết", "number": "", "date": "15/03/2016"},
         2: {"date": "15/04/2016"},
     }
     response = client_for(leader).post(library_url(), upload_data(*files, rows=rows))

@@ -306,10 +306,12 @@ def test_it_offers_an_extension_form_that_posts_to_the_deadline_page(
     (draft,) = seed(open_round, groups["SO"], 1)
     html = get(secretariat_lead).content.decode()
     assert f'action="{reverse("unit_deadline", args=[2016, draft.unit.code])}"' in html
+    # Typed as dd/mm/yyyy hh:mm, never a native picker that follows the browser's language.
+    assert 'type="datetime-local"' not in html and 'placeholder="dd/mm/yyyy hh:mm"' in html
     until = timezone.localtime(timezone.now() + datetime.timedelta(days=30))
     response = client_for(secretariat_lead).post(
         reverse("unit_deadline", args=[2016, draft.unit.code]),
-        {"action": "extend", "until": until.strftime("%Y-%m-%dT%H:%M"), "reason": "Lũ lụt"},
+        {"action": "extend", "until": until.strftime("%d/%m/%Y %H:%M"), "reason": "Lũ lụt"},
     )
     assert response.status_code == 302
     draft.refresh_from_db()
