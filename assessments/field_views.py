@@ -130,7 +130,11 @@ def field_row_save(
     Without JavaScript a save redirects back to the table at the row (or the next one).
     """
     assessment = access.get_assessment_for_user(request.user, year, unit)
-    if not (item_code == code or item_code.startswith(code + ".")):
+    # A field of the unit's set (a top-level criterion) holding the item, checked before the
+    # write: a sub-criterion's code in the URL would save, then find no table.
+    if not (item_code == code or item_code.startswith(code + ".")) or not (
+        assessment.criteria_set.criteria.filter(code=code, parent__isnull=True).exists()
+    ):
         raise Http404
     item = access.get_item_for_edit(request.user, assessment, item_code)
     entry = entry_from(request.POST)
@@ -170,12 +174,12 @@ def field_row_save(
             status=status,
         )
     context = table_context(assessment, table, role, {})
-    context.update({"state": state, "following": None})
-    response = render(request, "assessments/field_table.html#row_response", context, status=status)
-    if following is not None:
-        context["state"] = TableRow(following, focus_input=True)
-        context["following"] = state
-        response = render(request, "assessments/field_table.html#row_response", context)
-        response["HX-Retarget"] = "#" + anchor(following.criterion.code)
-        response["HX-Reswap"] = "outerHTML"
+    if following is None:
+        context.update({"state": state, "following": None})
+        return render(request, "assessments/field_table.html#row_response", context, status=status)
+    # After Enter: the next row is the swapped element, the saved row comes out of band.
+    context.update({"state": TableRow(following, focus_input=True), "following": state})
+    response = render(request, "assessments/field_table.html#row_response", context)
+    response["HX-Retarget"] = "#" + anchor(following.criterion.code)
+    response["HX-Reswap"] = "outerHTML"
     return response

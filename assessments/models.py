@@ -492,6 +492,16 @@ class UnitAssessment(models.Model):
             return self.extended_until
         return self.round.self_assessment_deadline
 
+    @staticmethod
+    def past_deadline(now: datetime.datetime) -> Q:
+        """The query form of ``deadline <= now`` (the unit's own deadline has passed: the
+        round's, or its extension if later); ``tests/assessments/test_deadline_query.py``
+        keeps the two in step."""
+        round_passed = Q(round__self_assessment_deadline__lte=now)
+        return (round_passed & (Q(extended_until__isnull=True) | Q(extended_until__lte=now))) | Q(
+            round__self_assessment_deadline__isnull=True, extended_until__lte=now
+        )
+
     def is_open(self, now: datetime.datetime | None = None) -> bool:
         """Units may write: a draft, in a round that has opened, before its deadline."""
         now = now or timezone.now()

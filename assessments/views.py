@@ -358,13 +358,13 @@ def workspace_filter(request: HttpRequest) -> str:
 @dataclass
 class UnitReading:
     """What the unit reads of its appraisal (§6: once round 1 is finished): the ledger's
-    result beside its own totals, and the rank once the round is published."""
+    result beside its own totals; once the round is published, its rank is the published
+    snapshot's, on the public page (``published``)."""
 
     result: results.UnitResult
     self_totals: scoring.Totals
-    rank: int | None = None
-    group_size: int = 0
     round2_pending: bool = False
+    published: bool = False
 
     @property
     def bonus_difference(self) -> Decimal:
@@ -394,14 +394,9 @@ def unit_reading(
         result=results.unit_result(assessment, items=workspace.items()),
         self_totals=workspace.totals,
     )
-    if assessment.state == AssessmentState.PUBLISHED:
-        # The published rank is the approved snapshot's, which the ledger froze (§5.3);
-        # the same computation gives it back (a correction re-runs it, §5.4).
-        computed = results.compute(assessment.round, provisional=False)
-        for group in computed.groups:
-            for unit in group.units:
-                if unit.code == assessment.unit.code:
-                    reading.rank, reading.group_size = unit.rank, len(group.units)
+    # The rank is the published snapshot's (§5.3), read on the public page: it is not
+    # recomputed here, where a unit moved or deactivated since approval would change it.
+    reading.published = assessment.state == AssessmentState.PUBLISHED
     return reading
 
 

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from assessments import results, scoring, services
+from assessments.access import is_assigned
 from assessments.models import (
     AssessmentState,
     Assignment,
@@ -34,14 +35,9 @@ from assessments.models import (
 )
 from assessments.roles import Roles
 from assessments.rounds import round_stage, state_counts
-from assessments.states import AWAITING_COUNCIL, FINAL, IN_APPRAISAL
+from assessments.states import APPRAISABLE, AWAITING_COUNCIL, EXPLAINING, FINAL, IN_APPRAISAL
 from assessments.templatetags.portal import time_left
-from assessments.workspace import (
-    FILTER_MINE,
-    FILTER_MISSING,
-    FILTER_NO_EVIDENCE,
-    nearest_assignment,
-)
+from assessments.workspace import FILTER_MINE, FILTER_MISSING, FILTER_NO_EVIDENCE
 from councils.models import ExplanationRequest
 from councils.services import unappraised_items
 from councils.worklists import appraiser_tasks
@@ -98,17 +94,11 @@ class Home:
         return found + [t for card in self.units for t in card.tasks if t.urgent]
 
 
-def when(moment: datetime.datetime | None) -> str:
-    if moment is None:
-        return "—"
-    return formats.date_format(timezone.localtime(moment), "H:i d/m/Y")
-
-
 def by_deadline(deadline: datetime.datetime | None) -> str:
     if deadline is None:
         return ""
     return _("Deadline: %(when)s (%(left)s left).") % {
-        "when": when(deadline),
+        "when": services.deadline_text(deadline),
         "left": time_left(deadline),
     }
 
@@ -131,11 +121,11 @@ def _progress(user: User, open_ids: list[int]) -> dict[int, _Progress]:
     progress: dict[int, _Progress] = defaultdict(_Progress)
     if not open_ids:
         return progress
-    assignments: dict[int, dict[str, Assignment]] = defaultdict(dict)
-    for assignment in Assignment.objects.filter(assessment_id__in=open_ids).select_related(
-        "criterion"
-    ):
-        assignments[assignment.assessment_id][assignment.criterion.code] = assignment
+    mine: dict[int, set[str]] = defaultdict(set)
+    for assessment_id, code in Assignment.objects.filter(
+        assessment_id__in=open_ids, assignee_id=user.pk
+    ).values_list("assessment_id", "criterion__code"):
+        mine[assessment_id].add(code)
     items = (
         ItemScore.objects.filter(assessment_id__in=open_ids)
         .select_related("criterion")
@@ -149,8 +139,7 @@ def _progress(user: User, open_ids: list[int]) -> dict[int, _Progress]:
         entry.leaves += 1
         entry.unscored += not scored
         entry.missing_evidence += services.lacks_evidence(item.criterion, item, item.n_evidence)
-        owner = nearest_assignment(item.criterion.code, assignments[item.assessment_id])
-        if owner is not None and owner.assignee_id == user.pk:
+        if is_assigned(item.criterion.code, mine[item.assessment_id]):
             entry.mine += 1
             entry.mine_unscored += not scored
     return progress
@@ -204,7 +193,7 @@ def unit_cards(user: User, roles: Roles, now: datetime.datetime) -> list[UnitCar
     for assessment in assessments.values():
         assessment.round = rounds[assessment.round_id]  # the deadline reads the round
     open_ids = [a.pk for a in assessments.values() if a.state == S.DRAFT and a.is_open(now)]
-    explaining = [a.pk for a in assessments.values() if a.state == S.EXPLANATION_REQUESTED]
+    explaining = [a.pk for a in assessments.values() if a.state in EXPLAINING]
     progress = _progress(user, open_ids)
     requests = _open_requests(explaining)
     cards = []
@@ -280,7 +269,10 @@ def _unit_task(  # one branch per state of §5.2, read top to bottom
                     year,
                     _("The self-assessment waits for your signature."),
                     _("Sent to you at %(when)s. %(deadline)s")
-                    % {"when": when(assessment.sent_to_leader_at), "deadline": due},
+                    % {
+                        "when": services.deadline_text(assessment.sent_to_leader_at),
+                        "deadline": due,
+                    },
                     sign_off,
                     _("Review and submit"),
                     urgent=True,
@@ -340,7 +332,7 @@ def _unit_task(  # one branch per state of §5.2, read top to bottom
             return Task(
                 year,
                 _("Sent to the leader at %(when)s; waiting for the signature.")
-                % {"when": when(assessment.sent_to_leader_at)},
+                % {"when": services.deadline_text(assessment.sent_to_leader_at)},
                 due,
                 sign_off,
                 _("Summary and sign-off"),
@@ -354,17 +346,17 @@ def _unit_task(  # one branch per state of §5.2, read top to bottom
             _("Send to the leader"),
             urgent=True,
         )
-    if state in (S.SUBMITTED, S.APPRAISING):
+    if state in APPRAISABLE:
         return Task(
             year,
             _("Submitted at %(when)s; the secretariat is appraising it.")
-            % {"when": when(assessment.submitted_at)},
+            % {"when": services.deadline_text(assessment.submitted_at)},
             "",
             workspace,
             _("Open"),
             done=True,
         )
-    if state == S.EXPLANATION_REQUESTED:
+    if state in EXPLAINING:
         n = open_requests.get(assessment.pk, 0)
         due = by_deadline(round_.explanation_deadline)
         explanations = reverse("unit_explanations", args=[year, unit.code])
@@ -458,10 +450,7 @@ def _lead_tasks(
     if not live:
         return []
     ids = [r.pk for r in live]
-    late = Q(state=S.DRAFT) & (
-        Q(extended_until__lt=now)
-        | Q(extended_until__isnull=True, round__self_assessment_deadline__lt=now)
-    )
+    late = Q(state=S.DRAFT) & UnitAssessment.past_deadline(now)
     per_round = {
         row["round_id"]: row
         for row in UnitAssessment.objects.filter(round_id__in=ids)

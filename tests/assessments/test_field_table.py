@@ -90,6 +90,11 @@ def test_an_unknown_field_or_an_item_of_another_field_is_404(
     assert client.get(table_url("99")).status_code == 404
     response = client.post(row_url("2.1", "1"), {"value": "100", "version": 0})
     assert response.status_code == 404
+    # A sub-criterion in the field's place is no table: refused before anything is saved.
+    target = item(assessment, "1.1.1")
+    response = client.post(row_url("1.1.1", "1.1"), {"value": "có", "version": target.version})
+    assert response.status_code == 404
+    assert item(assessment, "1.1.1").version == target.version
 
 
 def test_an_outsider_gets_404_and_an_account_without_a_role_403(

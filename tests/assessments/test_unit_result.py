@@ -132,7 +132,7 @@ def test_round_2_scores_reach_the_unit_only_once_round_2_is_finished(
     assert 'data-testid="total-difference">-0,5<' in shown
 
 
-def test_once_published_the_unit_sees_its_rank_in_its_group(
+def test_once_published_the_unit_is_sent_to_its_rank_on_the_public_page(
     leader: Any,
     appraiser: Any,
     secretariat_lead: Any,
@@ -155,13 +155,16 @@ def test_once_published_the_unit_sees_its_rank_in_its_group(
     reporting_services.publish_round(open_round, by=chair)
     shown = panel(client_for(leader).get(WORKSPACE).content.decode())
     assert "Kết quả đã công bố" in shown
+    # The rank is the published snapshot's, on the public page the workspace links to.
+    public = reverse("public_unit", args=[2016, "STP"])
+    assert f'href="{public}"' in shown
     snapshot_units = {
         unit["code"]: unit
         for group in reporting_services.published_snapshot(2016).data["groups"]  # type: ignore[union-attr]
         for unit in group["units"]
     }
-    rank = snapshot_units["STP"]["rank"]
-    assert f'data-testid="rank">{rank}/2<' in shown
+    page = client_for(None).get(public).content.decode()
+    assert f'<dd class="h3 mb-0">{snapshot_units["STP"]["rank"]}/2</dd>' in page
 
 
 def test_not_applicable_is_spelled_out_on_the_item_page_and_in_its_history(
