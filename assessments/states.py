@@ -45,6 +45,8 @@ FINAL = frozenset({S.APPROVED, S.PUBLISHED})
 EXTENDABLE = frozenset({S.DRAFT, S.SUBMITTED})
 # The unit answers explanation requests.
 EXPLAINING = frozenset({S.EXPLANATION_REQUESTED})
+# Appraisal round 2 writes: the unit has explained, its flagged items are re-appraised.
+REAPPRAISABLE = frozenset({S.EXPLAINED})
 
 
 @dataclass(frozen=True)

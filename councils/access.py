@@ -37,19 +37,18 @@ class AppraisalScope:
     assigned: Mapping[int, Mapping[str, frozenset[int]]] = field(default_factory=dict)
 
     def own_fields(self, criteria_set_id: int, unit_id: int) -> set[str]:
-        """The fields of one unit that the user appraises."""
+        """The fields of one unit that the user appraises: the one rule of "who appraises
+        what" (an assignment without units covers every unit of the group).
+        :meth:`assessments_q` and :meth:`items_q` are its query twins (tested to agree)."""
         return {
             code
             for code, units in self.assigned.get(criteria_set_id, {}).items()
             if not units or unit_id in units
         }
 
-    def shown_fields(self, criteria_set_id: int, unit_id: int) -> set[str] | None:
-        """The fields of one unit the appraisal pages show the user (``None``: all)."""
-        return None if self.everything else self.own_fields(criteria_set_id, unit_id)
-
     def assessments_q(self) -> Q:
-        """The unit assessments in scope, as a filter on ``UnitAssessment``."""
+        """The unit assessments in scope, as a filter on ``UnitAssessment``: the query twin
+        of :meth:`own_fields` (the lead: every one; else those with an own field)."""
         if self.everything:
             return Q()
         covered = Q(pk__in=[])
@@ -62,7 +61,8 @@ class AppraisalScope:
         return covered
 
     def items_q(self) -> Q:
-        """The items in scope, as a filter on ``ItemScore``."""
+        """The items in scope, as a filter on ``ItemScore``: the query twin of
+        :meth:`own_fields` (the lead: every one; else those of an own field of their unit)."""
         if self.everything:
             return Q()
         covered = Q(pk__in=[])
@@ -99,21 +99,9 @@ def appraisal_scope(
 
 
 def assigned_fields(user: User | AnonymousUser, assessment: UnitAssessment) -> set[str]:
-    """The field codes of this unit's criteria set that ``user`` appraises (one query).
-
-    An assignment without units covers every unit of the group.
-    """
-    if not user.is_authenticated:
-        return set()
-    codes = set()
-    assignments = AppraiserAssignment.objects.filter(
-        criteria_set_id=assessment.criteria_set_id, appraiser_id=user.pk
-    ).prefetch_related("units")
-    for assignment in assignments.select_related("field"):
-        units = {unit.pk for unit in assignment.units.all()}
-        if not units or assessment.unit_id in units:
-            codes.add(assignment.field.code)
-    return codes
+    """The field codes of this unit's criteria set that ``user`` appraises (two queries, none
+    for a user who is not an appraiser): :meth:`AppraisalScope.own_fields`."""
+    return appraisal_scope(user).own_fields(assessment.criteria_set_id, assessment.unit_id)
 
 
 def require_appraiser_of(

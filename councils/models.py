@@ -43,6 +43,17 @@ class AppraiserAssignment(models.Model):
         return f"{self.criteria_set_id} {self.field_id} → {self.appraiser_id}"
 
 
+class ExplanationRequestQuerySet(models.QuerySet["ExplanationRequest"]):
+    def flagged(self) -> ExplanationRequestQuerySet:
+        """The requests whose item is still flagged for explanation."""
+        return self.filter(item__explanation_required=True)
+
+    def unanswered(self) -> ExplanationRequestQuerySet:
+        """The requests the unit still has to answer: flagged, no answer yet (what
+        ``submit_explanations`` refuses on, and the unit's home counts)."""
+        return self.flagged().filter(answered_at__isnull=True)
+
+
 class ExplanationRequest(models.Model):
     """The appraiser's question on one item and the unit's answer (§5.2)."""
 
@@ -60,6 +71,8 @@ class ExplanationRequest(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     evidence = models.ManyToManyField("assessments.Evidence", blank=True, related_name="+")
+
+    objects = ExplanationRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("explanation request")

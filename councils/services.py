@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -169,7 +169,7 @@ def save_appraisal(
 ) -> ItemScore:
     """Round-1 appraisal of one item (or round 2 when the unit has explained, §5.2)."""
     assessment = lock_assessment(item.assessment)
-    if assessment.state == AssessmentState.EXPLAINED:
+    if assessment.state in states.REAPPRAISABLE:
         return _save_reappraisal(
             assessment, item, by=by, value=value, not_applicable=not_applicable, comment=comment
         )
@@ -282,13 +282,14 @@ def accept_self_score(item: ItemScore, *, by: User, comment: str = "") -> ItemSc
 
 
 def acceptable(item: ItemScore, evidence_count: int) -> bool:
-    """Whether "accept every self score that has evidence" takes this item: not appraised
-    yet, not a survey leaf, and either N/A or scored 0 (nothing to prove) or scored above 0
-    with at least one linked document. A score above 0 without a document, even with a
-    written reason, is left for a closer look."""
+    """Whether bulk accept takes this item's self score: scored, not appraised yet, not a
+    survey leaf, and with nothing left to prove under §7: N/A or 0 points, a criterion that
+    does not require evidence, or at least one linked document. Points on a criterion that
+    requires evidence without a document, even with a written reason, are left for a closer
+    look (where the page shows "no evidence" red, bulk accept never takes the item)."""
     if item.is_appraised or item.criterion.method == scoring.SURVEY or not item.is_scored:
         return False
-    return not item.has_points or evidence_count > 0
+    return not item.has_points or not item.criterion.evidence_required or evidence_count > 0
 
 
 @transaction.atomic
@@ -349,6 +350,18 @@ def unappraised_items(items: QuerySet[ItemScore]) -> QuerySet[ItemScore]:
     return items.exclude(results.APPRAISED).exclude(criterion__method=scoring.SURVEY)
 
 
+# Flagged for explanation (round 1 asked the unit), as a filter on ItemScore.
+FLAGGED = Q(explanation_required=True)
+# Flagged and not re-appraised yet (round 2's work), as a filter on ItemScore.
+PENDING_REAPPRAISAL = FLAGGED & ~results.REAPPRAISED
+
+
+def pending_reappraisal(items: QuerySet[ItemScore]) -> QuerySet[ItemScore]:
+    """The leaves of ``items`` flagged for explanation and not re-appraised yet: round 1
+    sends them to the unit, they stop :func:`finish_round2` (:data:`PENDING_REAPPRAISAL`)."""
+    return items.filter(PENDING_REAPPRAISAL)
+
+
 def unappraised(assessment: UnitAssessment) -> list[Criterion]:
     return [
         item.criterion
@@ -376,9 +389,7 @@ def finish_round1(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
             % {"count": len(missing), "codes": ", ".join(c.code for c in missing)}
         )
     # Items explained and re-appraised before a send-back need no new explanation round.
-    flagged = ItemScore.objects.filter(
-        assessment=locked, explanation_required=True, appraisal2_at__isnull=True
-    ).count()
+    flagged = pending_reappraisal(ItemScore.objects.filter(assessment=locked)).count()
     deadline = locked.round.explanation_deadline
     if flagged and deadline is not None and timezone.now() >= deadline:
         raise ServiceError(
@@ -474,9 +485,8 @@ def submit_explanations(assessment: UnitAssessment, *, by: User) -> UnitAssessme
     locked = lock_assessment(assessment)
     check_explanation_open(locked)
     unanswered = list(
-        ExplanationRequest.objects.filter(
-            item__assessment=locked, item__explanation_required=True, answered_at__isnull=True
-        )
+        ExplanationRequest.objects.unanswered()
+        .filter(item__assessment=locked)
         .select_related("item__criterion")
         .order_by("item__criterion__position")
     )
@@ -544,9 +554,9 @@ def finish_round2(assessment: UnitAssessment, *, by: User) -> UnitAssessment:
         )
     missing = [
         item.criterion.code
-        for item in ItemScore.objects.filter(
-            assessment=locked, explanation_required=True, appraisal2_at__isnull=True
-        ).select_related("criterion")
+        for item in pending_reappraisal(ItemScore.objects.filter(assessment=locked)).select_related(
+            "criterion"
+        )
     ]
     if missing:
         raise ServiceError(

@@ -113,6 +113,7 @@ def appraisal_unit(request: HttpRequest, year: int, unit: str) -> HttpResponse:
         if roles.is_appraiser or roles.is_secretariat_lead
         else (None, None)
     )
+    flagged = sum(1 for line in lines if line.item.explanation_required)
     deadline = {1: assessment.round.appraisal1_deadline, 2: assessment.round.appraisal2_deadline}
     return render(
         request,
@@ -122,8 +123,8 @@ def appraisal_unit(request: HttpRequest, year: int, unit: str) -> HttpResponse:
             "sections": worklists.sections_of(assessment, lines),
             "lines": lines,
             "appraised": sum(1 for line in lines if line.item.is_appraised),
-            "reappraised": sum(1 for line in lines if line.scores.appraisal2 is not None),
-            "flagged": sum(1 for line in lines if line.item.explanation_required),
+            "reappraised": flagged - sum(1 for line in lines if line.pending_reappraisal),
+            "flagged": flagged,
             "acceptable": sum(1 for line in lines if line.acceptable),
             "is_lead": roles.is_secretariat_lead,
             "fields": sorted(fields),
@@ -183,7 +184,8 @@ def appraise_item(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def bulk_accept(request: HttpRequest, year: int, unit: str) -> HttpResponse:
     """Accept the self scores of the appraiser's own items that have evidence, or need none
-    (0 points, N/A): see ``services.acceptable``. The rest is left for a closer look."""
+    (0 points, N/A, a criterion that requires no evidence): see ``services.acceptable``.
+    The rest is left for a closer look."""
     assessment = unit_access.get_assessment_for_user(request.user, year, unit)
     fields = access.assigned_fields(request.user, assessment)
     if not get_roles(request.user).is_appraiser or not fields:
@@ -416,7 +418,7 @@ def unit_explanations(request: HttpRequest, year: int, unit: str) -> HttpRespons
 
 def _submit_confirmation(assessment: UnitAssessment) -> confirm.Confirmation:
     """What submitting the explanations does: the requests answered and unanswered."""
-    answered, unanswered = worklists.open_requests(worklists.explanations_of(assessment))
+    answered, unanswered = worklists.open_requests(assessment)
     back = reverse("unit_explanations", args=[assessment.round.year, assessment.unit.code])
     counts = _("%(answered)s of %(total)s explanation requests answered, %(open)s unanswered.") % {
         "answered": answered,

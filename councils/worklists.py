@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.urls import reverse
 
 from assessments import results, scoring, states
 from assessments.models import (
-    AssessmentState,
     CriteriaSet,
     Criterion,
     EvidenceLink,
@@ -26,12 +25,16 @@ from assessments.services import evidence_counts_for, lacks_evidence
 
 from .access import AppraisalScope, code_q, field_code
 from .models import AppraiserAssignment, ExplanationRequest
-from .services import acceptable
+from .services import (
+    FLAGGED,
+    PENDING_REAPPRAISAL,
+    acceptable,
+    pending_reappraisal,
+    unappraised_items,
+)
 
 # Where an appraiser has work (§5.2): round 1 on a submitted unit, round 2 once it explained.
-ROUND1_STATES = states.APPRAISABLE
-ROUND2_STATES = frozenset({AssessmentState.EXPLAINED})
-WORK_STATES = ROUND1_STATES | ROUND2_STATES
+WORK_STATES = states.APPRAISABLE | states.REAPPRAISABLE
 # The appraisal home lists this many units a page (§13: no page lists thousands of units).
 UNITS_PER_PAGE = 50
 
@@ -45,6 +48,12 @@ class Line:
     links: list[EvidenceLink]
     can_appraise: bool
     round2: bool
+
+    @property
+    def pending_reappraisal(self) -> bool:
+        """Flagged and not re-appraised yet (:func:`services.pending_reappraisal`, read from
+        the annotation of :func:`items_with_context`)."""
+        return bool(getattr(self.item, "pending", False))
 
     @property
     def criterion(self) -> Criterion:
@@ -74,22 +83,32 @@ class Line:
 
 
 def items_with_context() -> Any:
-    """Items with what an appraisal line shows, in a fixed number of queries."""
-    return ItemScore.objects.select_related(
-        "criterion",
-        "assessment__unit",
-        "assessment__round",
-        *results.APPRAISERS,
-        "explanation",
-    ).prefetch_related(
-        Prefetch("evidence_links", queryset=EvidenceLink.objects.select_related("evidence")),
-        "explanation__evidence",
+    """Items with what an appraisal line shows, in a fixed number of queries; ``pending``
+    says whether round 2 still has to re-appraise the item (:data:`PENDING_REAPPRAISAL`)."""
+    pending = Case(
+        When(PENDING_REAPPRAISAL, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    return (
+        ItemScore.objects.annotate(pending=pending)
+        .select_related(
+            "criterion",
+            "assessment__unit",
+            "assessment__round",
+            *results.APPRAISERS,
+            "explanation",
+        )
+        .prefetch_related(
+            Prefetch("evidence_links", queryset=EvidenceLink.objects.select_related("evidence")),
+            "explanation__evidence",
+        )
     )
 
 
 def line_for(item: ItemScore, can: bool) -> Line:
     state = item.assessment.state
-    round2 = state == AssessmentState.EXPLAINED
+    round2 = state in states.REAPPRAISABLE
     editable = can and (state in states.APPRAISABLE or (round2 and item.explanation_required))
     return Line(item, list(item.evidence_links.all()), editable, round2)
 
@@ -199,9 +218,9 @@ def _fields_q(fields: Iterable[str], prefix: str = "") -> Q:
 def round_of(state: str) -> int | None:
     """The appraisal round a unit in ``state`` is in for the appraisers: 1, 2, or ``None``
     (waiting for the unit's explanations, or appraised)."""
-    if state in ROUND1_STATES:
+    if state in states.APPRAISABLE:
         return 1
-    if state in ROUND2_STATES:
+    if state in states.REAPPRAISABLE:
         return 2
     return None
 
@@ -273,22 +292,22 @@ def unit_url(year: int, code: str) -> str:
 
 def _progress_rows(items: QuerySet[ItemScore], *by: Any, **named: Any) -> QuerySet[Any]:
     """The counts of :class:`Progress` grouped by ``by`` (one query)."""
-    flagged = Q(explanation_required=True)
     return (
         items.exclude(criterion__method=scoring.SURVEY)
         .values(*by, **named)
         .annotate(
             n_items=Count("pk"),
             n_appraised=Count("pk", filter=results.APPRAISED),
-            n_flagged=Count("pk", filter=flagged),
-            n_reappraised=Count("pk", filter=flagged & results.REAPPRAISED),
+            n_flagged=Count("pk", filter=FLAGGED),
+            n_pending=Count("pk", filter=PENDING_REAPPRAISAL),
         )
         .order_by()
     )
 
 
 def _progress(row: dict[str, Any]) -> Progress:
-    return Progress(row["n_items"], row["n_appraised"], row["n_flagged"], row["n_reappraised"])
+    flagged = row["n_flagged"]
+    return Progress(row["n_items"], row["n_appraised"], flagged, flagged - row["n_pending"])
 
 
 def scope_assessments(scope: AppraisalScope, *, every_state: bool = False) -> QuerySet[Any]:
@@ -386,11 +405,7 @@ class FieldSection:
     def done(self) -> int:
         """Round 1: items appraised; round 2: flagged items re-appraised."""
         if self.round2:
-            return sum(
-                1
-                for line in self.lines
-                if line.item.explanation_required and line.scores.appraisal2 is not None
-            )
+            return self.total - sum(1 for line in self.lines if line.pending_reappraisal)
         return sum(1 for line in self.lines if line.item.is_appraised)
 
     @property
@@ -556,32 +571,41 @@ def round_summary(assessment: UnitAssessment) -> RoundSummary:
     """The counts of :class:`RoundSummary` (one query over the unit's items). Round 1 sends
     a request for every flagged item not re-appraised before a send-back, as
     ``finish_round1`` does."""
+    items = ItemScore.objects.filter(assessment=assessment)
     rows = (
-        ItemScore.objects.filter(assessment=assessment)
-        .exclude(criterion__method=scoring.SURVEY)
+        items.exclude(criterion__method=scoring.SURVEY)
         .annotate(
-            first=Case(When(results.APPRAISED, then=Value(1)), default=Value(0)),
-            second=Case(When(results.REAPPRAISED, then=Value(1)), default=Value(0)),
+            unappraised=_member_of(unappraised_items(items)),
+            pending=_member_of(pending_reappraisal(items)),
         )
         .order_by("criterion__position")
-        .values_list("criterion__code", "first", "explanation_required", "second")
+        .values_list("criterion__code", "unappraised", "explanation_required", "pending")
     )
     summary = RoundSummary(0, [], 0, 0, [])
-    for code, first, flagged, second in rows:
+    for code, unappraised, flagged, pending in rows:
         summary.items += 1
-        if not first:
+        summary.flagged += flagged
+        if unappraised:
             summary.unappraised.append(code)
-        if flagged:
-            summary.flagged += 1
-            if not second:
-                summary.to_explain += 1
-                summary.not_reappraised.append(code)
+        if pending:
+            summary.to_explain += 1
+            summary.not_reappraised.append(code)
     return summary
 
 
-def open_requests(requests: Iterable[ExplanationRequest]) -> tuple[int, list[ExplanationRequest]]:
+def _member_of(items: QuerySet[ItemScore]) -> Case:
+    """1 for the items among ``items`` (a subquery on the same table), else 0."""
+    return Case(When(pk__in=items.values("pk"), then=Value(1)), default=Value(0))
+
+
+def open_requests(assessment: UnitAssessment) -> tuple[int, list[ExplanationRequest]]:
     """Of the unit's explanation requests still flagged: the number answered and the
-    unanswered ones (what ``submit_explanations`` checks)."""
-    flagged = [r for r in requests if r.item.explanation_required]
-    unanswered = [r for r in flagged if r.answered_at is None]
-    return len(flagged) - len(unanswered), unanswered
+    unanswered ones in tree order (``ExplanationRequest.objects.unanswered()``, what
+    ``submit_explanations`` checks; two queries)."""
+    requests = ExplanationRequest.objects.filter(item__assessment=assessment)
+    unanswered = list(
+        requests.unanswered()
+        .select_related("item__criterion")
+        .order_by("item__criterion__position")
+    )
+    return requests.flagged().count() - len(unanswered), unanswered

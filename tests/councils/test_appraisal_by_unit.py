@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments import results
 from assessments import services as unit_services
 from assessments.importers import CriterionRow
 from assessments.models import AssessmentState, ItemScore, Round, UnitAssessment
@@ -272,8 +273,9 @@ def test_previous_and_next_unit_follow_the_appraisers_list(world: Any, appraiser
 
 def test_the_bulk_accept_button_counts_the_acceptable_items(world: Any, appraiser: Any) -> None:
     body = client_for(appraiser).get(unit_url("STP")).content.decode()
-    # 1.1 (evidence), 1.2 (0 points), 1.5 (N/A); not 1.3 (no evidence), 1.4 (points, no doc).
-    assert re.search(r"Chấp nhận điểm tự chấm của 3 tiêu chí", body)
+    # 1.1 (evidence), 1.2 (0 points), 1.4 (points, evidence not required), 1.5 (N/A);
+    # not 1.3 (points, evidence required, no document).
+    assert re.search(r"Chấp nhận điểm tự chấm của 4 tiêu chí", body)
 
 
 def test_bulk_accept_takes_the_appraisers_own_items_with_evidence_or_needing_none(
@@ -284,7 +286,6 @@ def test_bulk_accept_takes_the_appraisers_own_items_with_evidence_or_needing_non
     assert response.status_code == 302 and response["Location"] == unit_url("STP")
     assert item(stp, "1.1").is_appraised and item(stp, "1.5").is_appraised
     assert not item(stp, "1.3").is_appraised  # points without evidence: a closer look
-    assert not item(stp, "1.4").is_appraised  # points, no document at all
     assert not item(stp, "2.1").is_appraised  # another appraiser's field
     assert not item(world["SYT"], "1.1").is_appraised  # another unit
 
@@ -294,6 +295,31 @@ def test_bulk_accept_takes_an_item_scored_0_that_needs_no_evidence(
 ) -> None:
     client_for(appraiser).post(reverse("appraisal_bulk_accept", args=[2016, "STP"]))
     assert item(world["STP"], "1.2").is_appraised
+
+
+def test_bulk_accept_takes_points_on_a_criterion_that_requires_no_evidence(
+    world: Any, appraiser: Any
+) -> None:
+    # §7: 1.4 has points and no document, but its criterion does not require evidence, so
+    # the page shows no red "no evidence" and bulk accept takes its self score.
+    stp = world["STP"]
+    assert item(stp, "1.4").has_points and not item(stp, "1.4").criterion.evidence_required
+    client_for(appraiser).post(reverse("appraisal_bulk_accept", args=[2016, "STP"]))
+    scores = results.item_scores(item(stp, "1.4"))
+    assert scores.round1_value == scores.unit_value == "có"
+
+
+def test_bulk_accept_never_takes_a_line_shown_without_evidence(world: Any, appraiser: Any) -> None:
+    # One rule: where the red label shows, bulk accept leaves the item for a closer look.
+    lines = worklists.unit_lines(world["STP"], {"1"})
+    assert [line.criterion.code for line in lines if line.lacks_evidence] == ["1.3"]
+    assert not any(line.acceptable for line in lines if line.lacks_evidence)
+    assert {line.criterion.code for line in lines if line.acceptable} == {
+        "1.1",
+        "1.2",
+        "1.4",
+        "1.5",
+    }
 
 
 def test_bulk_accept_is_for_the_appraisers_of_the_unit(
