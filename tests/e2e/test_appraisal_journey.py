@@ -94,7 +94,7 @@ def test_round_1_explanation_round_2_in_the_browser(
     todo = (
         page.get_by_test_id("todo")
         .get_by_test_id("task")
-        .filter(has_text="kết thúc thẩm định vòng 1")
+        .filter(has_text="kết thúc thẩm định lần 1")
     )
     todo.get_by_role("link", name="Mở trang tổng quan").click()
     open_appraisal_from_dashboard(page, "Sở Nội vụ")
@@ -142,7 +142,7 @@ def test_round_1_explanation_round_2_in_the_browser(
 
     # thamdinh1 re-appraises; sonoivu finishes round 2.
     log_in(page, base, "thamdinh1")
-    expect(page.get_by_test_id("todo")).to_contain_text("(vòng 2)")
+    expect(page.get_by_test_id("todo")).to_contain_text("(lần 2)")
     page.get_by_role("link", name="Thẩm định", exact=True).click()
     page.get_by_role("link", name="Sở Nội vụ").first.click()
     row = line(page, "3.3")
@@ -154,7 +154,7 @@ def test_round_1_explanation_round_2_in_the_browser(
     screenshot("23-round2-reappraised")
     page.get_by_role("button", name="Đăng xuất").click()
     log_in(page, base, "sonoivu")
-    todo = page.get_by_test_id("todo").get_by_test_id("task").filter(has_text="vòng 2")
+    todo = page.get_by_test_id("todo").get_by_test_id("task").filter(has_text="lần 2")
     todo.get_by_role("link", name="Mở trang tổng quan").click()
     open_appraisal_from_dashboard(page, "Sở Nội vụ")
     page.get_by_role("button", name="Kết thúc thẩm định lần 2").click()
