@@ -146,14 +146,12 @@ def _progress(user: User, open_ids: list[int]) -> dict[int, _Progress]:
 
 
 def _open_requests(explaining_ids: list[int]) -> dict[int, int]:
+    """Per assessment, its unanswered explanation requests (one query)."""
     if not explaining_ids:
         return {}
     return dict(
-        ExplanationRequest.objects.filter(
-            item__assessment_id__in=explaining_ids,
-            item__explanation_required=True,
-            answered_at__isnull=True,
-        )
+        ExplanationRequest.objects.unanswered()
+        .filter(item__assessment_id__in=explaining_ids)
         .values("item__assessment_id")
         .annotate(n=Count("pk"))
         .values_list("item__assessment_id", "n")
@@ -685,17 +683,21 @@ def _appraiser_tasks(user: User) -> list[Task]:
         names += " …" if len(work.units) > 3 else "."
         title = (
             ngettext(
-                "Appraise %(items)s item of %(n)s unit (round 1).",
-                "Appraise %(items)s items of %(n)s units (round 1).",
-                len(work.units),
+                "Appraise %(items)s item (round 1).",
+                "Appraise %(items)s items (round 1).",
+                work.remaining,
             )
             if work.round_no == 1
             else ngettext(
-                "Re-appraise %(items)s explained item of %(n)s unit (round 2).",
-                "Re-appraise %(items)s explained items of %(n)s units (round 2).",
-                len(work.units),
+                "Re-appraise %(items)s explained item (round 2).",
+                "Re-appraise %(items)s explained items (round 2).",
+                work.remaining,
             )
-        ) % {"items": work.remaining, "n": len(work.units)}
+        ) % {"items": work.remaining}
+        names = ngettext("%(n)s unit: %(names)s", "%(n)s units: %(names)s", len(work.units)) % {
+            "n": len(work.units),
+            "names": names,
+        }
         tasks.append(
             Task(
                 work.year,

@@ -71,7 +71,7 @@ def test_the_table_lists_every_leaf_of_the_field_with_the_input_of_its_method(
     assert re.search(r'<select[^>]*form="f-muc-1-5"', body)  # choice: its levels
     assert re.search(r'<input[^>]*type="text" form="f-muc-1-1-2"', body)  # threshold
     assert "tối đa" in body and "0,5 điểm" in body  # the maximum never reads as the score
-    assert "Chấm bằng điều tra XHH" in body  # the survey leaf: read-only
+    assert "Chấm bằng điều tra xã hội học" in body  # the survey leaf: read-only
     assert 'form="f-muc-1-7"' not in body
 
 

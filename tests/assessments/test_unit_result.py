@@ -123,7 +123,7 @@ def test_round_2_scores_reach_the_unit_only_once_round_2_is_finished(
     flagged.assessment = UnitAssessment.objects.get(pk=assessment.pk)
     council_services.save_appraisal(flagged, by=appraiser, value="không")  # round 2, typed
     shown = panel(client_for(leader).get(WORKSPACE).content.decode())
-    assert "Đang thẩm định vòng 2" in shown
+    assert "Đang thẩm định lần 2" in shown
     assert "Tổng điểm thẩm định" not in shown  # the typed round-2 score does not leak
     council_services.finish_round2(
         UnitAssessment.objects.get(pk=assessment.pk), by=secretariat_lead

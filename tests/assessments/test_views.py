@@ -77,7 +77,7 @@ def test_home_tells_the_focal_officer_what_to_do_and_the_time_left(
     body = client_for(focal).get(reverse("home")).content.decode()
     assert "Sở Tư pháp" in body
     assert "Cán bộ đầu mối" in body
-    assert "Kỳ tự đánh giá đang mở: hãy bắt đầu." in body
+    assert "Đợt tự đánh giá đang mở: hãy bắt đầu." in body
     assert "Bắt đầu tự đánh giá" in body and "(còn " in body  # the button and the time left
     assert detail_url("SO") in body
     assert detail_url("HUYEN") not in body

@@ -181,7 +181,8 @@ def test_the_appraiser_is_sent_to_the_next_unit_with_items_left(
         .count()
     )
     [task] = urgent(appraiser)
-    assert task.title == f"Thẩm định {left} tiêu chí của 1 đơn vị (lần 1)."
+    assert task.title == f"Thẩm định {left} tiêu chí (lần 1)."
+    assert task.detail.startswith("1 đơn vị: Sở Tư pháp")
     assert task.url == reverse("appraisal_unit", args=[2016, "STP"])
 
 
