@@ -711,13 +711,10 @@ def _appraiser_tasks(user: User) -> list[Task]:
     return tasks
 
 
-def _round_links(
-    round_: Round, roles: Roles, states: Counter[str], units: list[tuple[Unit, str]]
-) -> list[tuple[str, str]]:
+def _round_links(round_: Round, roles: Roles, states: Counter[str]) -> list[tuple[str, str]]:
+    """The pages of a round a province staff member can open from his home page."""
     year = round_.year
     links: list[tuple[str, str]] = []
-    for unit, _role in units:
-        links.append((unit.name, reverse("unit_workspace", args=[year, unit.code])))
     if roles.is_secretariat_lead:
         links.append((_("Dashboard"), reverse("secretariat_dashboard", args=[year])))
     if roles.is_appraiser or roles.is_secretariat_lead:
@@ -743,7 +740,7 @@ def load_home(user: User, roles: Roles, now: datetime.datetime | None = None) ->
     if roles.is_appraiser:
         home.staff += _appraiser_tasks(user)
     home.rounds = [
-        RoundLine(r, round_stage(r, counts[r.pk], now), _round_links(r, roles, counts[r.pk], []))
+        RoundLine(r, round_stage(r, counts[r.pk], now), _round_links(r, roles, counts[r.pk]))
         for r in rounds
     ]
     return home
