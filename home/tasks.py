@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from assessments import results, scoring, services
+from assessments import scoring, services
 from assessments.access import is_assigned
 from assessments.models import (
     AssessmentState,
@@ -135,7 +135,7 @@ def _progress(user: User, open_ids: list[int]) -> dict[int, _Progress]:
         if item.criterion.method == scoring.SURVEY:
             continue
         entry = progress[item.assessment_id]
-        scored = results.item_scores(results.row_of(item)).is_scored
+        scored = item.is_scored
         entry.leaves += 1
         entry.unscored += not scored
         entry.missing_evidence += services.lacks_evidence(item.criterion, item, item.n_evidence)
